@@ -1,0 +1,53 @@
+/**
+ * Fault injection shared by every sandbox: tests ask a sandbox over HTTP to fail
+ * its next N calls (optionally only calls to one named operation) with a 500, a
+ * 429 with Retry-After, or a timeout (the sandbox holds the request and never answers).
+ */
+import { z } from 'zod';
+
+/** Body of `POST /__sandbox/faults`. */
+export const FaultRequest = z.object({
+  /** How many matching calls to fail. */
+  count: z.number().int().positive().max(100_000),
+  kind: z.enum(['500', '429', 'timeout']),
+  /** Only calls to this operation fail, e.g. `sale.order.action_confirm` or `PATCH /crm/v3/objects/deals`. */
+  operation: z.string().min(1).optional(),
+  /** Seconds sent in Retry-After with a 429. */
+  retryAfterSeconds: z.number().int().nonnegative().max(3600).default(1),
+});
+export type FaultRequest = z.infer<typeof FaultRequest>;
+
+/** The fault a call must suffer, if any. */
+export type Fault = Pick<FaultRequest, 'kind' | 'retryAfterSeconds'>;
+
+/** A queue of pending faults; the first one whose operation matches is consumed. */
+export class FaultInjector {
+  private readonly pending: FaultRequest[] = [];
+
+  /** Adds a fault rule; rules are consumed in the order they were added. */
+  add(request: FaultRequest): void {
+    this.pending.push({ ...request });
+  }
+
+  /** Removes every pending fault. */
+  clear(): void {
+    this.pending.length = 0;
+  }
+
+  /** Number of calls still due to fail. */
+  remaining(): number {
+    return this.pending.reduce((sum, rule) => sum + rule.count, 0);
+  }
+
+  /** Returns (and consumes) the fault for a call to `operation`, or undefined when it should succeed. */
+  take(operation: string): Fault | undefined {
+    const index = this.pending.findIndex(
+      (rule) => rule.operation === undefined || rule.operation === operation,
+    );
+    if (index < 0) return undefined;
+    const rule = this.pending[index]!;
+    rule.count -= 1;
+    if (rule.count === 0) this.pending.splice(index, 1);
+    return { kind: rule.kind, retryAfterSeconds: rule.retryAfterSeconds };
+  }
+}
