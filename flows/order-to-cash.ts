@@ -14,6 +14,7 @@ import {
   type StepContext,
   toExecutionName,
 } from '../functions/core/flow.ts';
+import { MetricName } from '../functions/core/metric-names.ts';
 import { DEAL_STAGE_CHANGED, HUB_EVENT_SOURCE, businessKeyForDeal } from '../functions/core/events.ts';
 
 /** The bus event detail that starts order-to-cash (validated again at the starter). */
@@ -149,6 +150,7 @@ export const orderToCash = defineFlow<OrderToCashTrigger>({
     detail: { stage: [...settings.wonDealStages] },
   }),
   triggerSchema: OrderToCashTrigger,
+  completionMetrics: { count: MetricName.OrdersConfirmed, latencyFromWebhook: MetricName.WebhookToOrderLatency },
   businessKey: (trigger) => businessKeyForDeal(trigger.crm, trigger.accountId, trigger.dealId),
   executionName: (trigger) =>
     toExecutionName(trigger.crm, trigger.accountId, trigger.dealId, trigger.eventId),

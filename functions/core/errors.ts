@@ -67,3 +67,37 @@ export function describeError(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   return String(error);
 }
+
+const RETRYABLE_AWS_ERRORS = new Set([
+  'ThrottlingException',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'TooManyRequestsException',
+  'ServiceUnavailable',
+  'InternalServerError',
+  'InternalFailure',
+  'TransactionConflictException',
+  'TimeoutError',
+]);
+
+/**
+ * Puts an error into a family: Harmony's own errors stay as they are; AWS SDK
+ * errors that the SDK marks retryable (throttling, 5xx) and network failures
+ * become RetryableError; anything else stays as it is and so compensates.
+ */
+export function classifyError(error: unknown): unknown {
+  if (error instanceof RetryableError || error instanceof PermanentError) return error;
+  if (!(error instanceof Error)) return error;
+  const aws = error as Error & { $retryable?: unknown; $metadata?: { httpStatusCode?: number }; code?: string };
+  const status = aws.$metadata?.httpStatusCode;
+  const networkCodes = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'UND_ERR_SOCKET']);
+  if (
+    aws.$retryable !== undefined ||
+    RETRYABLE_AWS_ERRORS.has(error.name) ||
+    (status !== undefined && status >= 500) ||
+    (aws.code !== undefined && networkCodes.has(aws.code))
+  ) {
+    return new RetryableError(`${error.name}: ${error.message}`, { cause: error, system: 'aws' });
+  }
+  return error;
+}

@@ -135,6 +135,11 @@ export interface FlowDefinition<Trigger = unknown> {
    */
   executionName(trigger: Trigger): string;
   readonly steps: readonly StepDefinition<Trigger>[];
+  /**
+   * Metrics emitted when the last step succeeds: a count, and the milliseconds since
+   * the webhook was accepted. Names come from `metric-names.ts`.
+   */
+  readonly completionMetrics?: { readonly count: string; readonly latencyFromWebhook: string };
 }
 
 const STEP_NAME = /^[A-Z][A-Za-z0-9]{2,63}$/;
