@@ -1,0 +1,32 @@
+/**
+ * Publishes a verified delivery's events and answers the vendor: 200 with counts
+ * once every event is on the bus (or known as a duplicate), 503 when any could
+ * not be put, so the vendor redelivers.
+ */
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import { RetryableError, describeError } from '../errors.ts';
+import { MetricName } from '../metric-names.ts';
+import { logger, metrics } from '../observability.ts';
+import type { VerifiedWebhook } from './guard-webhook.ts';
+import { publishOnce, type PublishTarget } from './publish-events.ts';
+import { reject, respond } from './webhook-request.ts';
+
+/** Publishes the events of a verified webhook and builds the response. */
+export async function acceptWebhook(
+  webhook: VerifiedWebhook | undefined,
+  target: PublishTarget,
+): Promise<APIGatewayProxyResult> {
+  if (webhook === undefined) throw new Error('ingest: guardWebhook middleware did not run');
+  try {
+    const result = await publishOnce(webhook.events, target, webhook.receivedAt);
+    metrics.addMetric(MetricName.WebhookEventsAccepted, MetricUnit.Count, result.accepted);
+    metrics.addMetric(MetricName.WebhookEventsDuplicate, MetricUnit.Count, result.duplicates);
+    logger.info('webhook accepted', { source: webhook.request.source, ...result });
+    return respond(200, { ...result });
+  } catch (error) {
+    if (!(error instanceof RetryableError)) throw error;
+    logger.error('webhook could not be published; the sender will redeliver', { error: describeError(error) });
+    return reject(503, 'ServiceUnavailable', 'events could not be stored; please retry');
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * Puts webhook events on the hub bus exactly once per vendor event id: each
+ * event's PutEvents and its audit record run inside a Powertools idempotent
+ * function keyed by the event id, so a redelivered webhook is recognised and a
+ * failed put is retried by the vendor instead of being remembered as done.
+ */
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { IdempotencyAlreadyInProgressError, IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
+import type { AuditLog } from '../audit.ts';
+import { eventBridge } from '../aws-clients.ts';
+import { RetryableError } from '../errors.ts';
+import { HUB_EVENT_SOURCE } from '../events.ts';
+
+/** A webhook event mapped to Harmony's canonical bus event. */
+export interface HubEvent {
+  /** Globally unique: vendor-qualified event id, e.g. `hubspot:123`. The dedup key. */
+  readonly eventId: string;
+  readonly detailType: string;
+  readonly detail: Readonly<Record<string, unknown>>;
+  /** Audit records of this event are filed under it. */
+  readonly businessKey: string;
+}
+
+/** Where accepted events go. */
+export interface PublishTarget {
+  readonly busName: string;
+  readonly audit: AuditLog;
+  readonly persistenceStore: BasePersistenceLayer;
+  /** How long an event id is remembered; vendors retry for up to a day or so. @default 3 days */
+  readonly dedupWindowSeconds?: number;
+}
+
+/** Counts for the webhook response and metrics. */
+export interface PublishResult {
+  readonly accepted: number;
+  readonly duplicates: number;
+}
+
+const PARALLEL_PUTS = 10;
+
+/**
+ * Publishes each event unless its id was already published.
+ * Throws RetryableError if any event could not be put (the vendor then redelivers;
+ * the events that did go out are recognised as duplicates then).
+ */
+export async function publishOnce(
+  events: readonly HubEvent[],
+  target: PublishTarget,
+  receivedAt: Date,
+): Promise<PublishResult> {
+  const fresh = new Set<string>();
+  const putAndAudit = async (event: HubEvent): Promise<{ busEventId: string }> => {
+    const result = await eventBridge().send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            EventBusName: target.busName,
+            Source: HUB_EVENT_SOURCE,
+            DetailType: event.detailType,
+            Detail: JSON.stringify(event.detail),
+            Time: receivedAt,
+          },
+        ],
+      }),
+    );
+    const entry = result.Entries?.[0];
+    if ((result.FailedEntryCount ?? 0) > 0 || entry?.EventId === undefined) {
+      throw new RetryableError(
+        `PutEvents failed for ${event.eventId}: ${entry?.ErrorCode ?? 'no event id'} ${entry?.ErrorMessage ?? ''}`.trim(),
+        { system: 'eventbridge', code: entry?.ErrorCode },
+      );
+    }
+    await target.audit.record({
+      businessKey: event.businessKey,
+      correlationId: entry.EventId,
+      kind: 'webhook',
+      action: 'WebhookAccepted',
+      outcome: 'succeeded',
+      at: receivedAt,
+      facts: { eventId: event.eventId, detailType: event.detailType },
+    });
+    fresh.add(event.eventId);
+    return { busEventId: entry.EventId };
+  };
+  const publish = makeIdempotent(putAndAudit, {
+    persistenceStore: target.persistenceStore,
+    config: new IdempotencyConfig({
+      eventKeyJmesPath: 'eventId',
+      expiresAfterSeconds: target.dedupWindowSeconds ?? 3 * 86_400,
+    }),
+  });
+  let duplicates = 0;
+  const failures: unknown[] = [];
+  for (let start = 0; start < events.length; start += PARALLEL_PUTS) {
+    const slice = events.slice(start, start + PARALLEL_PUTS);
+    const outcomes = await Promise.allSettled(slice.map((event) => publish(event)));
+    outcomes.forEach((outcome, index) => {
+      const event = slice[index]!;
+      if (outcome.status === 'fulfilled') {
+        if (!fresh.has(event.eventId)) duplicates += 1;
+      } else if (outcome.reason instanceof IdempotencyAlreadyInProgressError) {
+        // Another delivery of the same event is publishing it right now.
+        duplicates += 1;
+      } else {
+        failures.push(outcome.reason);
+      }
+    });
+  }
+  if (failures.length > 0) {
+    throw new RetryableError(`${failures.length} of ${events.length} events could not be published`, {
+      cause: failures[0],
+    });
+  }
+  return { accepted: events.length - duplicates, duplicates };
+}

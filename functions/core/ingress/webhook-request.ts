@@ -1,0 +1,68 @@
+/**
+ * A webhook request in one shape, whoever delivered it: API Gateway in AWS or the
+ * local ingress (which builds the same API Gateway proxy event). Also the HTTP
+ * responses the ingress gives, each with a JSON body saying what was wrong.
+ */
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+
+/** The parts of a webhook delivery that verification and parsing need. */
+export interface WebhookRequest {
+  /** `{source}` path parameter, e.g. `hubspot`. */
+  readonly source: string;
+  readonly method: string;
+  /** The full URL as the sender called it (scheme, host, stage path, query) — signatures cover it. */
+  readonly url: string;
+  /** Header names in lower case. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The raw body, exactly as received (signatures are over these bytes). */
+  readonly body: string;
+  readonly bodyBytes: number;
+  readonly sourceIp: string | undefined;
+}
+
+/**
+ * Normalises an API Gateway REST proxy event.
+ * @param publicBaseUrl the URL senders were given when it differs from the API's own (a custom domain), e.g. `https://hooks.example.com`
+ */
+export function fromApiGatewayEvent(event: APIGatewayProxyEvent, publicBaseUrl?: string): WebhookRequest {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(event.headers ?? {})) {
+    if (value !== undefined) headers[name.toLowerCase()] = value;
+  }
+  const raw = event.body ?? '';
+  const body = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
+  const query = event.multiValueQueryStringParameters
+    ? new URLSearchParams(
+        Object.entries(event.multiValueQueryStringParameters).flatMap(([key, values]) =>
+          (values ?? []).map((value): [string, string] => [key, value]),
+        ),
+      ).toString()
+    : '';
+  const path = publicBaseUrl === undefined ? event.requestContext.path : event.path;
+  const base =
+    publicBaseUrl?.replace(/\/$/, '') ??
+    `${headers['x-forwarded-proto'] ?? 'https'}://${headers.host ?? event.requestContext.domainName ?? 'localhost'}`;
+  return {
+    source: event.pathParameters?.source ?? '',
+    method: event.httpMethod,
+    url: `${base}${path}${query === '' ? '' : `?${query}`}`,
+    headers,
+    body,
+    bodyBytes: event.isBase64Encoded ? Buffer.from(raw, 'base64').byteLength : Buffer.byteLength(raw, 'utf8'),
+    sourceIp: event.requestContext.identity?.sourceIp,
+  };
+}
+
+/** A JSON response. */
+export function respond(statusCode: number, body: Readonly<Record<string, unknown>>): APIGatewayProxyResult {
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+    body: JSON.stringify(body),
+  };
+}
+
+/** A 4xx response whose body names the error and where it is. */
+export function reject(statusCode: number, error: string, message: string): APIGatewayProxyResult {
+  return respond(statusCode, { error, message });
+}
