@@ -3,7 +3,6 @@
  * and the order number and status go back to the deal. Each step's compensation
  * sits beside it; on failure they run newest first.
  */
-import { z } from 'zod';
 import type { Deal, DealSyncUpdate } from '../functions/connectors/crm/port.ts';
 import type { ErpOrder, SalesOrderDraft } from '../functions/connectors/erp/port.ts';
 import { PermanentError, RetryableError } from '../functions/core/errors.ts';
@@ -15,18 +14,16 @@ import {
   toExecutionName,
 } from '../functions/core/flow.ts';
 import { MetricName } from '../functions/core/metric-names.ts';
-import { DEAL_STAGE_CHANGED, HUB_EVENT_SOURCE, businessKeyForDeal } from '../functions/core/events.ts';
+import {
+  CRM_EVENT_SOURCE,
+  DEAL_STAGE_CHANGED,
+  DealStageChangedDetail,
+  businessKeyForDeal,
+} from '../functions/core/events.ts';
 
 /** The bus event detail that starts order-to-cash (validated again at the starter). */
-export const OrderToCashTrigger = z.object({
-  crm: z.string().min(1),
-  accountId: z.string().min(1),
-  dealId: z.string().min(1),
-  stage: z.string().min(1),
-  occurredAt: z.string().min(1),
-  eventId: z.string().min(1),
-});
-export type OrderToCashTrigger = z.infer<typeof OrderToCashTrigger>;
+export const OrderToCashTrigger = DealStageChangedDetail;
+export type OrderToCashTrigger = DealStageChangedDetail;
 
 type State = SagaState<OrderToCashTrigger>;
 
@@ -145,7 +142,7 @@ export const orderToCash = defineFlow<OrderToCashTrigger>({
   name: 'order-to-cash',
   description: 'Deal won in the CRM → confirmed ERP sales order → order number and status back on the deal',
   trigger: (settings) => ({
-    source: [HUB_EVENT_SOURCE],
+    source: [CRM_EVENT_SOURCE],
     'detail-type': [DEAL_STAGE_CHANGED],
     detail: { stage: [...settings.wonDealStages] },
   }),

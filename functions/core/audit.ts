@@ -40,16 +40,21 @@ export interface AuditRecord {
 export const AUDIT_RETENTION_DAYS = 400;
 
 /** Everything but the keys DynamoDB needs; `at` defaults to now. */
-export type AuditEntry = Omit<AuditRecord, 'at' | 'expiresAt'> & { readonly at?: Date };
+export type AuditEntry = Omit<AuditRecord, 'at' | 'expiresAt' | 'facts'> & {
+  readonly at?: Date;
+  /** Facts with undefined values are dropped. */
+  readonly facts?: Readonly<Record<string, string | number | boolean | undefined>>;
+};
 
 function toRecord(entry: AuditEntry): AuditRecord {
   const at = entry.at ?? new Date();
   const discriminator = [entry.executionName, entry.action, entry.attempt]
     .filter((part) => part !== undefined)
     .join('#');
-  const facts = entry.facts === undefined ? undefined : cleanFacts(entry.facts);
+  const { facts: rawFacts, at: _at, ...rest } = entry;
+  const facts = rawFacts === undefined ? undefined : cleanFacts(rawFacts);
   return {
-    ...entry,
+    ...rest,
     at: `${at.toISOString()}#${discriminator}`,
     ...(facts === undefined ? {} : { facts }),
     expiresAt: Math.floor(at.getTime() / 1000) + AUDIT_RETENTION_DAYS * 86_400,

@@ -10,7 +10,7 @@ import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/pe
 import type { AuditLog } from '../audit.ts';
 import { eventBridge } from '../aws-clients.ts';
 import { RetryableError } from '../errors.ts';
-import { HUB_EVENT_SOURCE } from '../events.ts';
+import { CRM_EVENT_SOURCE } from '../events.ts';
 
 /** A webhook event mapped to Harmony's canonical bus event. */
 export interface HubEvent {
@@ -56,7 +56,7 @@ export async function publishOnce(
         Entries: [
           {
             EventBusName: target.busName,
-            Source: HUB_EVENT_SOURCE,
+            Source: CRM_EVENT_SOURCE,
             DetailType: event.detailType,
             Detail: JSON.stringify(event.detail),
             Time: receivedAt,
