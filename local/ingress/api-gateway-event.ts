@@ -1,0 +1,93 @@
+/**
+ * Builds the API Gateway REST proxy event that API Gateway would hand the ingest
+ * Lambda for an HTTP request, so the local ingress runs the same handler with the
+ * same event shape as the cloud.
+ */
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { randomUUID } from 'node:crypto';
+
+/** An HTTP request as the local ingress received it. */
+export interface IncomingWebhook {
+  readonly method: string;
+  /** Path and query, e.g. `/webhooks/hubspot?x=1`. */
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
+  readonly body: string;
+  /** Scheme the client used; the local ingress is plain http. */
+  readonly protocol?: 'http' | 'https';
+  readonly sourceIp?: string;
+  /** Stage name API Gateway would prefix; the local ingress has none. */
+  readonly stage?: string;
+}
+
+/** The path parameters of Harmony's routes, e.g. `/webhooks/{source}`. */
+function pathParameters(path: string): Record<string, string> | null {
+  const match = /^\/webhooks\/([^/]+)$/.exec(path);
+  return match === null ? null : { source: decodeURIComponent(match[1]!) };
+}
+
+/** Converts a request to the proxy event API Gateway (REST, Lambda proxy integration) sends. */
+export function toApiGatewayEvent(request: IncomingWebhook): APIGatewayProxyEvent {
+  const parsed = new URL(request.url, 'http://local');
+  const headers: Record<string, string> = {};
+  const multiValueHeaders: Record<string, string[]> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value === undefined) continue;
+    const values = typeof value === 'string' ? [value] : [...value];
+    headers[name] = values.join(',');
+    multiValueHeaders[name] = values;
+  }
+  headers['x-forwarded-proto'] ??= request.protocol ?? 'http';
+  const query: Record<string, string> = {};
+  const multiQuery: Record<string, string[]> = {};
+  for (const [key, value] of parsed.searchParams) {
+    query[key] = value;
+    (multiQuery[key] ??= []).push(value);
+  }
+  const stagePath = request.stage === undefined ? parsed.pathname : `/${request.stage}${parsed.pathname}`;
+  const now = new Date();
+  return {
+    resource: pathParameters(parsed.pathname) === null ? parsed.pathname : '/webhooks/{source}',
+    path: parsed.pathname,
+    httpMethod: request.method.toUpperCase(),
+    headers,
+    multiValueHeaders,
+    queryStringParameters: Object.keys(query).length === 0 ? null : query,
+    multiValueQueryStringParameters: Object.keys(multiQuery).length === 0 ? null : multiQuery,
+    pathParameters: pathParameters(parsed.pathname),
+    stageVariables: null,
+    body: request.body,
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      authorizer: null,
+      protocol: 'HTTP/1.1',
+      httpMethod: request.method.toUpperCase(),
+      identity: {
+        accessKey: null,
+        accountId: null,
+        apiKey: null,
+        apiKeyId: null,
+        caller: null,
+        clientCert: null,
+        cognitoAuthenticationProvider: null,
+        cognitoAuthenticationType: null,
+        cognitoIdentityId: null,
+        cognitoIdentityPoolId: null,
+        principalOrgId: null,
+        sourceIp: request.sourceIp ?? '127.0.0.1',
+        user: null,
+        userAgent: headers['user-agent'] ?? null,
+        userArn: null,
+      },
+      domainName: headers.host ?? 'localhost',
+      path: stagePath,
+      stage: request.stage ?? '$default',
+      requestId: randomUUID(),
+      requestTimeEpoch: now.getTime(),
+      resourceId: 'local',
+      resourcePath: pathParameters(parsed.pathname) === null ? parsed.pathname : '/webhooks/{source}',
+    },
+  };
+}
