@@ -72,11 +72,8 @@ export function createHubspotTransport(options: HubspotClientOptions): HubspotTr
   };
 }
 
-/**
- * Turns anything a HubSpot call threw into Harmony's error families.
- * Exported for the adapter's own checks; most callers go through {@link HubspotTransport.call}.
- */
-export function classifyHubspotFailure(
+/** Turns anything a HubSpot call threw into Harmony's error families. */
+function classifyHubspotFailure(
   error: unknown,
   operation: string,
   timeoutMs: number = DEFAULT_HUBSPOT_TIMEOUT_MS,
@@ -143,7 +140,7 @@ function classifyHttpFailure(failure: HubspotHttpFailure, operation: string): Re
   if (body?.correlationId !== undefined) message += ` (correlationId ${body.correlationId})`;
   const retryAfterSeconds =
     failure.status === 429 || failure.status === 503
-      ? (parseRetryAfter(failure.headers['retry-after']) ?? retryAfterForPolicy(body?.policyName))
+      ? (parseRetryAfter(failure.headers['retry-after']) ?? retryAfterForPolicy(body?.policyName, body?.message))
       : undefined;
   return errorForHttpStatus(failure.status, message, {
     system: 'hubspot',
@@ -172,8 +169,12 @@ function parseRetryAfter(value: string | undefined, now: number = Date.now()): n
   return Math.max(0, Math.ceil((date - now) / 1000));
 }
 
-/** HubSpot often sends no Retry-After; its limit policies say how long the window is. */
-function retryAfterForPolicy(policyName: string | undefined): number | undefined {
+/**
+ * HubSpot often sends no Retry-After; its limit policies say how long the window is.
+ * The search endpoints' per-second limit comes with a message instead of a policy.
+ */
+function retryAfterForPolicy(policyName: string | undefined, message: string | undefined): number | undefined {
+  if (policyName === undefined && message === 'You have reached your secondly limit.') return 1;
   switch (policyName) {
     case 'SECONDLY':
       return 1;

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { PermanentError } from '../../../core/errors.ts';
+import { describeIssues } from '../../../core/validation.ts';
 import type { Address, Deal, DealLine, DealSyncUpdate, Party } from '../port.ts';
 
 /** Default name of the company property holding the VAT number (a custom property in HubSpot). */
@@ -298,10 +299,7 @@ export function toDealProperties(update: DealSyncUpdate): Record<string, string>
 function parseVendor<Schema extends z.ZodType>(schema: Schema, data: unknown, label: string): z.output<Schema> {
   const result = schema.safeParse(data);
   if (result.success) return result.data;
-  const issues = result.error.issues
-    .slice(0, 3)
-    .map((issue) => `${[label, ...issue.path.map(String)].join('.')}: ${issue.message}`);
-  throw new PermanentError(`Malformed HubSpot response: ${issues.join('; ')}`, {
+  throw new PermanentError(`Malformed HubSpot response: ${describeIssues(result.error.issues.slice(0, 3), label)}`, {
     system: 'hubspot',
     code: 'malformed_response',
     cause: result.error,
@@ -362,7 +360,7 @@ let countryCodesByName: Map<string, string> | undefined;
 export function countryCode(country: string | undefined): string | undefined {
   if (country === undefined) return undefined;
   const key = country.trim().toLowerCase();
-  if (/^[a-z]{2}$/.test(key)) return key.toUpperCase();
+  if (/^[a-z]{2}$/.test(key)) return canonicalRegion(key.toUpperCase());
   if (countryCodesByName === undefined) {
     countryCodesByName = new Map();
     const names = new Intl.DisplayNames(['en'], { type: 'region', fallback: 'none' });
@@ -370,11 +368,17 @@ export function countryCode(country: string | undefined): string | undefined {
       for (let second = 65; second <= 90; second += 1) {
         const code = String.fromCharCode(first, second);
         const name = names.of(code);
-        if (name !== undefined) countryCodesByName.set(name.toLowerCase(), code);
+        // Deprecated aliases (UK for GB) share a name with the code they alias; keep the canonical one.
+        if (name !== undefined && canonicalRegion(code) === code) countryCodesByName.set(name.toLowerCase(), code);
       }
     }
   }
   return countryCodesByName.get(key);
+}
+
+/** The canonical form of a region code (`UK` → `GB`), as Intl knows it. */
+function canonicalRegion(code: string): string {
+  return Intl.getCanonicalLocales(`und-${code}`)[0]?.slice(4) ?? code;
 }
 
 function unique(values: readonly string[]): string[] {

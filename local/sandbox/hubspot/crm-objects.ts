@@ -1,0 +1,224 @@
+/**
+ * The CRM v3 objects subset, on the sandbox's state: read one record (with
+ * `properties` and `associations`), list a page, batch read, and PATCH with HubSpot's
+ * property validation. Every function answers with a HubSpot-shaped response.
+ */
+import { z } from 'zod';
+import {
+  ALWAYS_RETURNED,
+  ASSOCIATION_KEYS,
+  DEFAULT_PROPERTIES,
+  PROPERTY_DEFINITIONS,
+  lastModifiedProperty,
+  resolveObjectType,
+  type ObjectType,
+  type PortalObjects,
+  type StoredRecord,
+} from './portal-data.ts';
+import { hubspotError, invalidProperties, objectNotFound, type PropertyProblem, type SandboxResponse } from './responses.ts';
+
+/** What a read asks for, from the query string (repeated or comma-separated values both work). */
+export interface ReadOptions {
+  readonly properties: readonly string[] | undefined;
+  readonly associations: readonly ObjectType[];
+  readonly archived: boolean;
+}
+
+/** Reads `properties`, `associations` and `archived` from a query string as HubSpot does. */
+export function readOptions(query: URLSearchParams): ReadOptions {
+  const list = (name: string): string[] =>
+    query
+      .getAll(name)
+      .flatMap((value) => value.split(','))
+      .map((value) => value.trim())
+      .filter((value) => value !== '');
+  const properties = list('properties');
+  return {
+    properties: query.has('properties') ? properties : undefined,
+    associations: list('associations')
+      .map(resolveObjectType)
+      .filter((type): type is ObjectType => type !== undefined),
+    archived: query.get('archived') === 'true',
+  };
+}
+
+/** A record as the API returns it. */
+export function serializeRecord(type: ObjectType, record: StoredRecord, options: ReadOptions): Record<string, unknown> {
+  const definitions = PROPERTY_DEFINITIONS[type];
+  const names = new Set([...(options.properties ?? DEFAULT_PROPERTIES[type]), ...ALWAYS_RETURNED[type]]);
+  const properties: Record<string, string | null> = {};
+  for (const name of [...names].sort()) {
+    // HubSpot silently leaves out properties that do not exist in the portal.
+    if (definitions[name] === undefined && record.properties[name] === undefined) continue;
+    properties[name] = record.properties[name] ?? null;
+  }
+  const serialized: Record<string, unknown> = {
+    id: record.id,
+    properties,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+    archived: false,
+  };
+  const associations: Record<string, unknown> = {};
+  for (const target of options.associations) {
+    const links = record.associations[target] ?? [];
+    if (links.length > 0) associations[ASSOCIATION_KEYS[target]] = { results: links.map((link) => ({ ...link })) };
+  }
+  if (Object.keys(associations).length > 0) serialized['associations'] = associations;
+  return serialized;
+}
+
+/** `GET /crm/v3/objects/{type}/{id}`. */
+export function getRecord(objects: PortalObjects, type: ObjectType, id: string, query: URLSearchParams): SandboxResponse {
+  const options = readOptions(query);
+  const record = objects[type][id];
+  if (record === undefined || options.archived) return objectNotFound(id);
+  return { status: 200, body: serializeRecord(type, record, options) };
+}
+
+/** `GET /crm/v3/objects/{type}?limit&after`: a page in id order, with `paging.next.after`. */
+export function listRecords(
+  objects: PortalObjects,
+  type: ObjectType,
+  query: URLSearchParams,
+  baseUrl: string,
+): SandboxResponse {
+  const options = readOptions(query);
+  const limit = Number(query.get('limit') ?? '10');
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
+    return hubspotError(400, 'VALIDATION_ERROR', `limit must be between 1 and 100, got ${query.get('limit')}`);
+  }
+  const after = query.get('after');
+  const ids = Object.keys(objects[type]).sort((left, right) => Number(left) - Number(right));
+  const start = after === null ? 0 : ids.findIndex((id) => Number(id) > Number(after));
+  const page = start < 0 ? [] : ids.slice(start, start + limit);
+  const body: Record<string, unknown> = {
+    results: options.archived ? [] : page.map((id) => serializeRecord(type, objects[type][id]!, options)),
+  };
+  const last = page.at(-1);
+  if (!options.archived && last !== undefined && start + limit < ids.length) {
+    body['paging'] = { next: { after: last, link: `${baseUrl}/crm/v3/objects/${type}?after=${last}&limit=${limit}` } };
+  }
+  return { status: 200, body };
+}
+
+const BatchReadBody = z.object({
+  inputs: z.array(z.object({ id: z.string() })),
+  properties: z.array(z.string()).default([]),
+  propertiesWithHistory: z.array(z.string()).optional(),
+  idProperty: z.string().optional(),
+});
+
+/** `POST /crm/v3/objects/{type}/batch/read`: 200, or 207 listing the ids it could not find. */
+export function batchRead(objects: PortalObjects, type: ObjectType, body: unknown): SandboxResponse {
+  const parsed = BatchReadBody.safeParse(body);
+  if (!parsed.success) return invalidInput(parsed.error);
+  const { inputs, properties } = parsed.data;
+  if (inputs.length > 100) {
+    return hubspotError(400, 'VALIDATION_ERROR', `Batch input size ${inputs.length} exceeds the limit of 100`);
+  }
+  const startedAt = new Date().toISOString();
+  const options: ReadOptions = { properties, associations: [], archived: false };
+  const results = inputs
+    .map((input) => objects[type][input.id])
+    .filter((record): record is StoredRecord => record !== undefined)
+    .map((record) => serializeRecord(type, record, options));
+  const missing = inputs.map((input) => input.id).filter((id) => objects[type][id] === undefined);
+  const answer: Record<string, unknown> = {
+    status: 'COMPLETE',
+    results,
+    startedAt,
+    completedAt: new Date().toISOString(),
+  };
+  if (missing.length === 0) return { status: 200, body: answer };
+  const label = type.replace(/s$/, '').toUpperCase();
+  return {
+    status: 207,
+    body: {
+      ...answer,
+      numErrors: 1,
+      errors: [
+        {
+          status: 'error',
+          category: 'OBJECT_NOT_FOUND',
+          message: `Could not get some ${label} objects, they may be deleted or not exist. Check that ids are valid.`,
+          context: { ids: missing },
+          links: {},
+          errors: [],
+        },
+      ],
+    },
+  };
+}
+
+const PatchBody = z.object({
+  properties: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+});
+
+/** One property whose value a PATCH changed. */
+export interface PropertyChange {
+  readonly name: string;
+  readonly value: string;
+}
+
+/**
+ * `PATCH /crm/v3/objects/{type}/{id}`: validates like HubSpot (unknown, read-only,
+ * invalid option, not a number), applies the values (empty clears) and reports which
+ * properties actually changed. Nothing is written when anything is invalid.
+ */
+export function patchRecord(
+  objects: PortalObjects,
+  type: ObjectType,
+  id: string,
+  body: unknown,
+  portalId: number,
+  now: Date = new Date(),
+): { readonly response: SandboxResponse; readonly changes: readonly PropertyChange[] } {
+  const record = objects[type][id];
+  if (record === undefined) return { response: objectNotFound(id), changes: [] };
+  const parsed = PatchBody.safeParse(body);
+  if (!parsed.success) return { response: invalidInput(parsed.error), changes: [] };
+  const definitions = PROPERTY_DEFINITIONS[type];
+  const problems: PropertyProblem[] = [];
+  const values = Object.entries(parsed.data.properties).map(([name, value]) => ({
+    name,
+    value: value === null ? '' : String(value),
+  }));
+  for (const { name, value } of values) {
+    const definition = definitions[name];
+    if (definition === undefined) {
+      problems.push({ name, error: 'PROPERTY_DOESNT_EXIST', message: `Property "${name}" does not exist` });
+    } else if (definition.readOnly === true) {
+      problems.push({ name, error: 'READ_ONLY_VALUE', message: `"${name}" is a read only property; its value cannot be set.` });
+    } else if (value !== '' && definition.type === 'enumeration' && !definition.options?.includes(value)) {
+      problems.push({
+        name,
+        error: 'INVALID_OPTION',
+        message: `${value} was not one of the allowed options: ${(definition.options ?? []).map((option) => `[label: "${option}"\nvalue: "${option}"\n]`).join(', ')}`,
+      });
+    } else if (value !== '' && definition.type === 'number' && !/^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(value)) {
+      problems.push({ name, error: 'INVALID_FLOAT', message: `${value} was not a valid number.` });
+    }
+  }
+  if (problems.length > 0) return { response: invalidProperties(problems, portalId), changes: [] };
+  const changes: PropertyChange[] = [];
+  for (const { name, value } of values) {
+    const previous = record.properties[name] ?? '';
+    if (previous === value) continue;
+    if (value === '') delete record.properties[name];
+    else record.properties[name] = value;
+    changes.push({ name, value });
+  }
+  if (changes.length > 0) {
+    record.updatedAt = now.toISOString();
+    record.properties[lastModifiedProperty(type)] = record.updatedAt;
+  }
+  const options: ReadOptions = { properties: values.map((value) => value.name), associations: [], archived: false };
+  return { response: { status: 200, body: serializeRecord(type, record, options) }, changes };
+}
+
+function invalidInput(error: z.ZodError): SandboxResponse {
+  const issue = error.issues[0];
+  const where = issue === undefined ? '' : ` at ${issue.path.join('.') || 'body'}: ${issue.message}`;
+  return hubspotError(400, 'VALIDATION_ERROR', `Invalid input JSON${where}`);
+}

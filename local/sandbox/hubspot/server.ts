@@ -1,0 +1,294 @@
+/**
+ * A HubSpot-compatible sandbox on `node:http`: the CRM v3 objects subset Harmony
+ * uses, exactly as the official `@hubspot/api-client` calls it, with HubSpot's
+ * response and error shapes and Bearer auth; signed `deal.propertyChange` webhooks
+ * when a deal's stage changes; fault injection and canned responses for tests.
+ *
+ * Routes:
+ * - `GET /crm/v3/objects/{type}` (page), `GET|PATCH /crm/v3/objects/{type}/{id}`,
+ *   `POST /crm/v3/objects/{type}/batch/read` — types `deals`, `companies`, `contacts`,
+ *   `line_items`, `products`
+ * - `POST|DELETE /__sandbox/faults` — a `FaultRequest`; operations are named
+ *   `GET /crm/v3/objects/deals`, `PATCH /crm/v3/objects/deals`,
+ *   `POST /crm/v3/objects/line_items/batch/read`…
+ * - `POST|DELETE /__sandbox/responses` — answer the next N calls of an operation with
+ *   a given status and body (a malformed vendor response, say)
+ * - `GET /__sandbox/webhook-deliveries` — every delivery attempt, oldest first
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { FaultInjector, FaultRequest } from '../faults.ts';
+import { JsonStore } from '../json-store.ts';
+import { batchRead, getRecord, listRecords, patchRecord } from './crm-objects.ts';
+import { resolveObjectType, singularName, type ObjectType } from './portal-data.ts';
+import {
+  hubspotError,
+  internalError,
+  rateLimited,
+  send,
+  unauthorized,
+  type SandboxResponse,
+} from './responses.ts';
+import { initialSandboxState, type HubspotSandboxState } from './sandbox-state.ts';
+import {
+  DEFAULT_DELIVERY_TIMEOUT_MS,
+  DEFAULT_RETRY_DELAYS_MS,
+  WebhookOutbox,
+  type DeliveryLogEntry,
+} from './webhook-outbox.ts';
+
+export { DEFAULT_RETRY_DELAYS_MS, HUBSPOT_LIKE_RETRY_DELAYS_MS } from './webhook-outbox.ts';
+export { SEEDED_IDS } from './portal-data.ts';
+
+/** How to start the sandbox. */
+export interface HubspotSandboxOptions {
+  /** @default 0 (a free port) */
+  readonly port?: number;
+  /** @default 127.0.0.1 */
+  readonly host?: string;
+  /** State is kept in `<dataDir>/hubspot.json`; undefined keeps it in memory. */
+  readonly dataDir?: string;
+  /** The only token the API accepts (`Authorization: Bearer …`). */
+  readonly accessToken: string;
+  /** The app's client secret webhooks are signed with. */
+  readonly clientSecret: string;
+  /** Where webhooks go; undefined means no subscription, so no webhook events. */
+  readonly webhookUrl?: string;
+  /** @default 62515 */
+  readonly portalId?: number;
+  /** @default 1160452 */
+  readonly appId?: number;
+  /** Delay before each retry of a failed delivery; its length is the number of retries. @default DEFAULT_RETRY_DELAYS_MS */
+  readonly retryDelaysMs?: readonly number[];
+  /** How long a receiver may take to answer. @default 5000 (HubSpot's limit) */
+  readonly deliveryTimeoutMs?: number;
+}
+
+/** A running sandbox. */
+export interface HubspotSandbox {
+  /** Base URL, e.g. `http://127.0.0.1:49152` — the `basePath` of the official client. */
+  readonly url: string;
+  readonly port: number;
+  readonly portalId: number;
+  /** Every webhook delivery attempt so far, oldest first. */
+  deliveries(): DeliveryLogEntry[];
+  /** Webhook events not yet delivered (waiting or being retried). */
+  pendingWebhooks(): number;
+  /** Stops serving and delivering; ends held requests, sockets and timers. */
+  close(): Promise<void>;
+}
+
+/** Subscription id of the sandbox app's `deal.propertyChange` (`dealstage`) subscription. */
+const DEAL_STAGE_SUBSCRIPTION_ID = 1_001;
+
+const BODY_LIMIT_BYTES = 1024 * 1024;
+
+/** Body of `POST /__sandbox/responses`. */
+const CannedResponseRequest = z.object({
+  /** Same names as fault operations, e.g. `GET /crm/v3/objects/deals`. */
+  operation: z.string().min(1),
+  status: z.number().int().min(200).max(599).default(200),
+  body: z.unknown(),
+  headers: z.record(z.string(), z.string()).default({}),
+  count: z.number().int().positive().max(1000).default(1),
+});
+type CannedResponseRequest = z.infer<typeof CannedResponseRequest>;
+
+/** Starts a HubSpot sandbox; resolves once it listens. */
+export async function startHubspotSandbox(options: HubspotSandboxOptions): Promise<HubspotSandbox> {
+  const host = options.host ?? '127.0.0.1';
+  const portalId = options.portalId ?? 62_515;
+  const appId = options.appId ?? 1_160_452;
+  const store = new JsonStore<HubspotSandboxState>(
+    options.dataDir === undefined ? undefined : join(options.dataDir, 'hubspot.json'),
+    initialSandboxState,
+  );
+  const faults = new FaultInjector();
+  const canned: CannedResponseRequest[] = [];
+  const outbox =
+    options.webhookUrl === undefined
+      ? undefined
+      : new WebhookOutbox({
+          store,
+          webhookUrl: options.webhookUrl,
+          clientSecret: options.clientSecret,
+          retryDelaysMs: options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS,
+          timeoutMs: options.deliveryTimeoutMs ?? DEFAULT_DELIVERY_TIMEOUT_MS,
+        });
+
+  const takeCanned = (operation: string): SandboxResponse | undefined => {
+    const index = canned.findIndex((entry) => entry.operation === operation);
+    if (index < 0) return undefined;
+    const entry = canned[index]!;
+    entry.count -= 1;
+    if (entry.count === 0) canned.splice(index, 1);
+    return { status: entry.status, body: entry.body, headers: entry.headers };
+  };
+
+  const control = (method: string, path: string, body: unknown): SandboxResponse => {
+    const route = `${method} ${path}`;
+    switch (route) {
+      case 'POST /__sandbox/faults': {
+        const parsed = FaultRequest.safeParse(body);
+        if (!parsed.success) return { status: 400, body: { error: 'invalid fault', issues: parsed.error.issues } };
+        faults.add(parsed.data);
+        return { status: 201, body: { remaining: faults.remaining() } };
+      }
+      case 'DELETE /__sandbox/faults':
+        faults.clear();
+        return { status: 204, body: undefined };
+      case 'POST /__sandbox/responses': {
+        const parsed = CannedResponseRequest.safeParse(body);
+        if (!parsed.success) return { status: 400, body: { error: 'invalid response', issues: parsed.error.issues } };
+        canned.push(parsed.data);
+        return { status: 201, body: { pending: canned.length } };
+      }
+      case 'DELETE /__sandbox/responses':
+        canned.length = 0;
+        return { status: 204, body: undefined };
+      case 'GET /__sandbox/webhook-deliveries':
+        return { status: 200, body: store.value.deliveries };
+      default:
+        return { status: 404, body: { error: `no sandbox route ${route}` } };
+    }
+  };
+
+  const crm = (
+    method: string,
+    type: ObjectType,
+    rest: readonly string[],
+    query: URLSearchParams,
+    body: unknown,
+    baseUrl: string,
+  ): SandboxResponse => {
+    const objects = store.value.objects;
+    if (rest.length === 0 && method === 'GET') return listRecords(objects, type, query, baseUrl);
+    if (rest.length === 2 && rest[0] === 'batch' && rest[1] === 'read' && method === 'POST') {
+      return batchRead(objects, type, body);
+    }
+    const id = rest[0];
+    if (rest.length === 1 && id !== undefined && method === 'GET') return getRecord(objects, type, id, query);
+    if (rest.length === 1 && id !== undefined && method === 'PATCH') {
+      const response = store.update((state) => {
+        const outcome = patchRecord(state.objects, type, id, body, portalId);
+        const stage = outcome.changes.find((change) => change.name === 'dealstage');
+        if (type === 'deals' && outbox !== undefined && stage !== undefined && stage.value !== '') {
+          const occurredAt = Date.now();
+          state.outbox.push({
+            event: {
+              eventId: state.nextEventId,
+              subscriptionId: DEAL_STAGE_SUBSCRIPTION_ID,
+              portalId,
+              appId,
+              occurredAt,
+              subscriptionType: `${singularName(type)}.propertyChange`,
+              objectId: Number(id),
+              changeSource: 'API',
+              propertyName: 'dealstage',
+              propertyValue: stage.value,
+            },
+            attempts: 0,
+            nextAttemptAt: occurredAt,
+          });
+          state.nextEventId += 1;
+        }
+        return outcome.response;
+      });
+      outbox?.wake();
+      return response;
+    }
+    return hubspotError(405, 'VALIDATION_ERROR', `${method} is not supported here by the sandbox`);
+  };
+
+  const handle = async (request: http.IncomingMessage, response: http.ServerResponse): Promise<void> => {
+    const method = request.method ?? 'GET';
+    const url = new URL(request.url ?? '/', 'http://sandbox.invalid');
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    const text = await readBody(request);
+    if (text === undefined) {
+      send(response, hubspotError(413, 'VALIDATION_ERROR', `Request body exceeds ${BODY_LIMIT_BYTES} bytes`));
+      return;
+    }
+    let body: unknown = undefined;
+    if (text !== '') {
+      try {
+        body = JSON.parse(text);
+      } catch (error) {
+        send(response, hubspotError(400, 'VALIDATION_ERROR', `Invalid input JSON: ${(error as Error).message}`));
+        return;
+      }
+    }
+    if (path.startsWith('/__sandbox/')) {
+      send(response, control(method, path, body));
+      return;
+    }
+    const match = /^\/crm\/v3\/objects\/([^/]+)((?:\/[^/]+)*)$/.exec(path);
+    if (match === null) {
+      send(response, hubspotError(404, 'OBJECT_NOT_FOUND', `resource not found: ${method} ${path}`));
+      return;
+    }
+    const type = resolveObjectType(decodeURIComponent(match[1]!));
+    if (type === undefined) {
+      send(response, hubspotError(400, 'VALIDATION_ERROR', `Unable to infer object type from: ${match[1]}`));
+      return;
+    }
+    const rest = (match[2] ?? '').split('/').filter((segment) => segment !== '').map(decodeURIComponent);
+    const operation = `${method} /crm/v3/objects/${type}${rest[0] === 'batch' ? `/${rest.join('/')}` : ''}`;
+    const fault = faults.take(operation);
+    if (fault?.kind === 'timeout') return; // Held until close() ends the connection.
+    if (fault?.kind === '429') return send(response, rateLimited(fault.retryAfterSeconds));
+    if (fault?.kind === '500') return send(response, internalError());
+    if (request.headers.authorization !== `Bearer ${options.accessToken}`) return send(response, unauthorized());
+    const baseUrl = `http://${request.headers.host ?? host}`;
+    send(response, takeCanned(operation) ?? crm(method, type, rest, url.searchParams, body, baseUrl));
+  };
+
+  const server = http.createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      send(response, hubspotError(500, 'INTERNAL_ERROR', `sandbox failure: ${String(error)}`));
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  outbox?.wake();
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    portalId,
+    deliveries: () => structuredClone(store.value.deliveries),
+    pendingWebhooks: () => store.value.outbox.length,
+    close: () => {
+      closing ??= (async () => {
+        await outbox?.close();
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+      })();
+      return closing;
+    },
+  };
+}
+
+/** The body as text, or undefined when it exceeds the limit. */
+async function readBody(request: http.IncomingMessage): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    const buffer = chunk as Buffer;
+    size += buffer.byteLength;
+    if (size > BODY_LIMIT_BYTES) return undefined;
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,334 @@
+/**
+ * An Odoo-compatible sandbox server (node:http only) for development and tests.
+ * It speaks Odoo's external RPC API — XML-RPC at `/xmlrpc/2/common` and
+ * `/xmlrpc/2/object`, JSON-RPC at `/jsonrpc` — so the Harmony adapter and
+ * existing Odoo client libraries work against it unchanged, and it answers
+ * errors the way Odoo does (XML-RPC faults, JSON-RPC `error` objects).
+ *
+ * Tests make it misbehave through `POST /__sandbox/faults` (a FaultRequest whose
+ * `operation` is `common.<method>` or `<model>.<method>`, e.g.
+ * `sale.order.action_confirm`) and `DELETE /__sandbox/faults`.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { FaultInjector, FaultRequest, type Fault } from '../faults.ts';
+import { JsonStore } from '../json-store.ts';
+import { OdooDatabase, type SandboxState } from './database.ts';
+import { createModels } from './models.ts';
+import {
+  accessDenied,
+  asOdooException,
+  jsonRpcError,
+  OdooException,
+  typeError,
+  xmlRpcFault,
+} from './odoo-exceptions.ts';
+import { SANDBOX_UID, seedDatabase } from './seed.ts';
+import { parseMethodCall, serializeFault, serializeMethodResponse, XmlRpcParseError } from './xml-rpc.ts';
+
+export { SANDBOX_TAX_RATE } from './models.ts';
+export { SANDBOX_UID, SEEDED_SKUS } from './seed.ts';
+
+/** How to start an Odoo sandbox. */
+export interface OdooSandboxOptions {
+  /** TCP port; 0 (the default) picks a free one. */
+  readonly port?: number;
+  /** Interface to listen on. @default '127.0.0.1' */
+  readonly host?: string;
+  /** Directory for the durable state file (`odoo-sandbox.json`); undefined keeps everything in memory. */
+  readonly dataDir?: string;
+  /** The one database name `authenticate` accepts. */
+  readonly db: string;
+  /** The login of the sandbox's API user (uid 2). */
+  readonly username: string;
+  /** The API key (used as the password) of that user. */
+  readonly apiKey: string;
+  /**
+   * Show the `sale.order.cancel` wizard even when `disable_cancel_warning` is in
+   * the context, as customised databases do. @default false
+   */
+  readonly cancelWizardIgnoresContext?: boolean;
+}
+
+/** A running Odoo sandbox. */
+export interface OdooSandbox {
+  /** Base URL, e.g. `http://127.0.0.1:41234`; clients append `/jsonrpc` or `/xmlrpc/2/...`. */
+  readonly url: string;
+  readonly port: number;
+  /** The database name to use. */
+  readonly db: string;
+  /** Pending faults; the same queue `POST /__sandbox/faults` fills. */
+  readonly faults: FaultInjector;
+  /** Stops listening, drops held (timed-out) requests and closes every connection. */
+  close(): Promise<void>;
+}
+
+/** What `common.version()` returns (`odoo/service/common.py`, `exp_version`). */
+const SERVER_VERSION = {
+  server_version: '17.0',
+  server_version_info: [17, 0, 0, 'final', 0, ''],
+  server_serie: '17.0',
+  protocol_version: 1,
+};
+
+const MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+/** Body of a JSON-RPC call to `/jsonrpc`. */
+const JsonRpcRequest = z.object({
+  jsonrpc: z.literal('2.0').optional(),
+  method: z.string().optional(),
+  id: z.union([z.string(), z.number(), z.null()]).optional(),
+  params: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** Starts an Odoo sandbox and resolves once it listens. */
+export async function startOdooSandbox(options: OdooSandboxOptions): Promise<OdooSandbox> {
+  const host = options.host ?? '127.0.0.1';
+  const store = new JsonStore<SandboxState>(
+    options.dataDir === undefined ? undefined : join(options.dataDir, 'odoo-sandbox.json'),
+    () => ({ schemaVersion: 1, nextId: {}, tables: {}, sequences: {} }),
+  );
+  const database = new OdooDatabase(store, {
+    models: createModels({ cancelWizardIgnoresContext: options.cancelWizardIgnoresContext ?? false }),
+  });
+  if (Object.keys(store.value.tables).length === 0) seedDatabase(database);
+
+  const faults = new FaultInjector();
+  const held = new Set<ServerResponse>();
+
+  /** `odoo.service.security.check`: the database, user id and password/API key must all match. */
+  const checkCredentials = (db: unknown, uid: unknown, password: unknown): number => {
+    if (db !== options.db || uid !== SANDBOX_UID || password !== options.apiKey) throw accessDenied();
+    return SANDBOX_UID;
+  };
+
+  const dispatchCommon = (method: string, args: readonly unknown[]): unknown => {
+    switch (method) {
+      case 'version':
+        return SERVER_VERSION;
+      case 'about':
+        return 'See http://openerp.com';
+      case 'login':
+      case 'authenticate': {
+        const expected = method === 'login' ? 3 : 4;
+        if (args.length !== expected) {
+          throw typeError(`exp_${method}() takes ${expected} positional arguments but ${args.length} were given`);
+        }
+        const [db, login, password] = args;
+        return db === options.db && login === options.username && password === options.apiKey ? SANDBOX_UID : false;
+      }
+      default:
+        throw new OdooException('builtins.Exception', `Method not found: ${method}`);
+    }
+  };
+
+  const dispatchObject = (method: string, args: readonly unknown[]): unknown => {
+    if (method !== 'execute_kw' && method !== 'execute') {
+      throw new OdooException('builtins.NameError', `Method not available ${method}`);
+    }
+    const [db, uid, password, model, modelMethod, ...rest] = args;
+    const userId = checkCredentials(db, uid, password);
+    if (typeof model !== 'string' || typeof modelMethod !== 'string') {
+      throw typeError(`${method}() expects the model and method names as strings`);
+    }
+    if (method === 'execute') return database.execute(userId, model, modelMethod, rest, {});
+    const [positional = [], named = {}] = rest;
+    if (rest.length > 2) throw typeError(`execute_kw() takes from 6 to 7 positional arguments but ${args.length + 1} were given`);
+    if (!Array.isArray(positional)) throw typeError(`execute_kw() expects the positional arguments as a list, got ${JSON.stringify(positional)}`);
+    if (named === null || named === false) return database.execute(userId, model, modelMethod, positional, {});
+    if (typeof named !== 'object' || Array.isArray(named)) {
+      throw typeError(`execute_kw() expects the keyword arguments as a dictionary, got ${JSON.stringify(named)}`);
+    }
+    return database.execute(userId, model, modelMethod, positional, named as Record<string, unknown>);
+  };
+
+  const dispatch = (service: string, method: string, args: readonly unknown[]): unknown => {
+    if (service === 'common') return dispatchCommon(method, args);
+    if (service === 'object') return dispatchObject(method, args);
+    throw new OdooException('builtins.KeyError', `'${service}'`);
+  };
+
+  /** The fault-injection name of a call: `common.authenticate`, `sale.order.create`… */
+  const operationOf = (service: string, method: string, args: readonly unknown[]): string => {
+    if (service === 'object' && typeof args[3] === 'string' && typeof args[4] === 'string') return `${args[3]}.${args[4]}`;
+    return `${service}.${method}`;
+  };
+
+  /** Answers with the injected fault; true when the request must not be served. */
+  const suffer = (fault: Fault | undefined, response: ServerResponse): boolean => {
+    if (fault === undefined) return false;
+    if (fault.kind === 'timeout') {
+      held.add(response);
+      response.on('close', () => held.delete(response));
+      return true;
+    }
+    if (fault.kind === '429') {
+      send(response, 429, 'text/html; charset=utf-8', '<html><head><title>429 Too Many Requests</title></head><body><h1>429 Too Many Requests</h1></body></html>\n', {
+        'Retry-After': String(fault.retryAfterSeconds),
+      });
+      return true;
+    }
+    send(response, 500, 'text/html; charset=utf-8', '<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n<h1>Internal Server Error</h1>\n<p>The server encountered an internal error and was unable to complete your request.</p>\n');
+    return true;
+  };
+
+  const serveXmlRpc = (service: string, body: string, response: ServerResponse): void => {
+    let call;
+    try {
+      call = parseMethodCall(body);
+    } catch (error) {
+      const message = error instanceof XmlRpcParseError ? error.message : String(error);
+      const fault = xmlRpcFault(new OdooException('builtins.Exception', `ExpatError: ${message}`));
+      send(response, 200, 'text/xml; charset=utf-8', serializeFault(fault.faultCode, fault.faultString));
+      return;
+    }
+    const args = call.params.map(fromXmlRpc);
+    if (suffer(faults.take(operationOf(service, call.methodName, args)), response)) return;
+    try {
+      const result = dispatch(service, call.methodName, args);
+      send(response, 200, 'text/xml; charset=utf-8', serializeMethodResponse(result));
+    } catch (error) {
+      const fault = xmlRpcFault(asOdooException(error));
+      send(response, 200, 'text/xml; charset=utf-8', serializeFault(fault.faultCode, fault.faultString));
+    }
+  };
+
+  const serveJsonRpc = (body: string, response: ServerResponse): void => {
+    let parsed: z.infer<typeof JsonRpcRequest>;
+    try {
+      const result = JsonRpcRequest.safeParse(JSON.parse(body));
+      if (!result.success) throw new Error('not a JSON-RPC request object');
+      parsed = result.data;
+    } catch {
+      send(response, 400, 'text/html; charset=utf-8', '<p>Invalid JSON data</p>\n');
+      return;
+    }
+    const id = parsed.id ?? null;
+    const params = parsed.params ?? {};
+    const service = typeof params.service === 'string' ? params.service : '';
+    const method = typeof params.method === 'string' ? params.method : '';
+    const args = Array.isArray(params.args) ? params.args : undefined;
+    if (suffer(faults.take(operationOf(service, method, args ?? [])), response)) return;
+    let payload: Record<string, unknown>;
+    try {
+      if (service === '' || method === '' || args === undefined) {
+        throw typeError("jsonrpc() missing required arguments: 'service', 'method' and 'args'");
+      }
+      const result = dispatch(service, method, args);
+      payload = { jsonrpc: '2.0', id };
+      // Odoo leaves `result` out when the method returned None.
+      if (result !== null && result !== undefined) payload.result = result;
+    } catch (error) {
+      payload = { jsonrpc: '2.0', id, error: jsonRpcError(asOdooException(error)) };
+    }
+    send(response, 200, 'application/json', JSON.stringify(payload));
+  };
+
+  const serveFaults = (method: string, body: string, response: ServerResponse): void => {
+    if (method === 'DELETE') {
+      faults.clear();
+      send(response, 204, 'text/plain', '');
+      return;
+    }
+    let request: FaultRequest;
+    try {
+      const result = FaultRequest.safeParse(JSON.parse(body));
+      if (!result.success) {
+        send(response, 400, 'application/json', JSON.stringify({ error: z.prettifyError(result.error) }));
+        return;
+      }
+      request = result.data;
+    } catch {
+      send(response, 400, 'application/json', JSON.stringify({ error: 'body is not JSON' }));
+      return;
+    }
+    faults.add(request);
+    send(response, 201, 'application/json', JSON.stringify({ pending: faults.remaining() }));
+  };
+
+  const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const path = new URL(request.url ?? '/', 'http://sandbox').pathname;
+    const method = request.method ?? 'GET';
+    const body = await readBody(request);
+    if (body === undefined) {
+      send(response, 413, 'text/plain', 'Request Entity Too Large\n');
+      return;
+    }
+    if (path === '/__sandbox/faults' && (method === 'POST' || method === 'DELETE')) {
+      serveFaults(method, body, response);
+      return;
+    }
+    const xmlRpc = /^\/xmlrpc\/2\/([a-z_]+)$/.exec(path);
+    if (xmlRpc !== null && method === 'POST') {
+      serveXmlRpc(xmlRpc[1]!, body, response);
+      return;
+    }
+    if (path === '/jsonrpc' && method === 'POST') {
+      serveJsonRpc(body, response);
+      return;
+    }
+    send(response, 404, 'text/html; charset=utf-8', '<!doctype html>\n<title>404 Not Found</title>\n<h1>Not Found</h1>\n');
+  };
+
+  const server = createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      if (!response.headersSent) send(response, 500, 'text/plain', `sandbox error: ${String(error)}\n`);
+      else response.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${urlHost}:${port}`,
+    port,
+    db: options.db,
+    faults,
+    close: () => {
+      closing ??= new Promise<void>((resolve) => {
+        for (const response of held) response.destroy();
+        held.clear();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}
+
+/** XML-RPC values as the ORM takes them: binary as base64 text (as Odoo's binary fields expect). */
+function fromXmlRpc(value: unknown): unknown {
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
+  if (Array.isArray(value)) return value.map(fromXmlRpc);
+  if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
+    return Object.fromEntries(Object.entries(value).map(([key, member]) => [key, fromXmlRpc(member)]));
+  }
+  return value;
+}
+
+/** Reads the request body as UTF-8; undefined when it exceeds the size limit. */
+async function readBody(request: IncomingMessage): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) return undefined;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function send(response: ServerResponse, status: number, contentType: string, body: string, headers: Record<string, string> = {}): void {
+  response.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body), ...headers });
+  response.end(body);
+}
