@@ -1,0 +1,44 @@
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { acknowledgeVendorIssuedSecret } from '../nag-acknowledgements.ts';
+
+/** Props of the connector secrets. */
+export interface ConnectorSecretsProps {
+  /** Customer managed key the secrets are encrypted with. */
+  readonly key: IKey;
+}
+
+/**
+ * The Secrets Manager secrets Harmony's connectors read. The stack creates them with a
+ * random placeholder value; the operator puts the real JSON in after the first deploy, e.g.
+ * `aws secretsmanager put-secret-value --secret-id <arn> --secret-string '{"apiKey":"…"}'`.
+ * Until then the functions that read them fail closed (a placeholder is not valid JSON).
+ * Functions get access with `grantRead`, one secret at a time.
+ */
+export class ConnectorSecrets extends Construct {
+  /** HubSpot: `{"accessToken": "<private app token>", "clientSecret": "<app client secret, signs webhooks>"}`. */
+  readonly hubspot: Secret;
+  /** Odoo: `{"apiKey": "<API key of the odooUsername login>"}`. */
+  readonly odoo: Secret;
+  /** Slack: `{"webhookUrl": "https://hooks.slack.com/services/…"}` (incoming webhook for alarms and reports). */
+  readonly slack: Secret;
+
+  constructor(scope: Construct, id: string, props: ConnectorSecretsProps) {
+    super(scope, id);
+    const secret = (secretId: string, description: string): Secret => {
+      const created = new Secret(this, secretId, { description, encryptionKey: props.key });
+      acknowledgeVendorIssuedSecret(created);
+      return created;
+    };
+    this.hubspot = secret(
+      'Hubspot',
+      'Harmony HubSpot connector. Put JSON {"accessToken":"<private app token>","clientSecret":"<app client secret>"}',
+    );
+    this.odoo = secret('Odoo', 'Harmony Odoo connector. Put JSON {"apiKey":"<API key of the Odoo login>"}');
+    this.slack = secret(
+      'Slack',
+      'Harmony Slack notifications. Put JSON {"webhookUrl":"https://hooks.slack.com/services/..."}',
+    );
+  }
+}

@@ -1,0 +1,278 @@
+import { type CfnElement, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import {
+  AccessLogField,
+  AccessLogFormat,
+  AuthorizationType,
+  EndpointType,
+  JsonSchemaType,
+  JsonSchemaVersion,
+  LambdaIntegration,
+  LogGroupLogDestination,
+  MethodLoggingLevel,
+  RequestValidator,
+  RestApi,
+} from 'aws-cdk-lib/aws-apigateway';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
+import { Construct } from 'constructs';
+import {
+  acknowledgeHarmonyFunctionBaseline,
+  acknowledgeKeyGrantActions,
+  acknowledgeTableIndexGrant,
+} from '../nag-acknowledgements.ts';
+import { HarmonyFunction } from './harmony-function.ts';
+
+/** Handler module of the ingest Lambda. */
+export const INGEST_ENTRY = 'functions/handlers/ingest.ts';
+
+/** Props of the webhook ingress. */
+export interface WebhookIngressProps {
+  /** The hub bus accepted events are put on. */
+  readonly bus: IEventBus;
+  /** Where vendor event ids are recorded for deduplication. */
+  readonly idempotencyTable: ITable;
+  /** Where each accepted or rejected webhook is recorded. */
+  readonly auditTable: ITable;
+  /** JSON secret with HubSpot's `clientSecret`, which signs HubSpot webhooks (v3 signature). */
+  readonly hubspotSecret: ISecret;
+  /** Customer managed key for the access-log and function log groups (its policy must allow CloudWatch Logs). */
+  readonly key: IKey;
+  /** Stage name, the first segment of the webhook path. @default 'v1' */
+  readonly stageName?: string;
+  /** Steady-state requests per second the stage accepts before answering 429. @default 50 */
+  readonly throttlingRateLimit?: number;
+  /** Requests the stage accepts in a burst above the steady rate. @default 100 */
+  readonly throttlingBurstLimit?: number;
+  /** Requests one IP address may make in any 5 minutes before WAF blocks it (10–2,000,000,000). @default 1000 */
+  readonly requestsPerIpPer5Minutes?: number;
+  /** Retention of the access logs. @default RetentionDays.THREE_MONTHS */
+  readonly accessLogRetention?: RetentionDays;
+  /**
+   * Public base URL when a custom domain or proxy sits in front of the API; HubSpot signs the
+   * full URL it called, so the handler must verify against that one.
+   * @default - the handler derives the URL from the request it received
+   */
+  readonly publicBaseUrl?: string;
+}
+
+/**
+ * The HTTPS front door for CRM/ERP webhooks: `POST /webhooks/{source}` on a regional API
+ * Gateway REST API, proxied to the ingest Lambda, which verifies the vendor signature,
+ * validates, deduplicates and puts the event on the hub bus before answering 2xx.
+ *
+ * A REST API rather than an HTTP API because only REST APIs can be associated with a WAFv2
+ * web ACL (per-IP rate limit and AWS managed rules in front of the function), and they bring
+ * request validation, usage plans and per-stage X-Ray tracing. TLS is API Gateway's own
+ * HTTPS endpoint; there is no plain-HTTP listener.
+ */
+export class WebhookIngress extends Construct {
+  /** The REST API. */
+  readonly api: RestApi;
+  /** The ingest Lambda behind `POST /webhooks/{source}`. */
+  readonly ingestFunction: HarmonyFunction;
+  /** Access logs of the stage (one JSON line per request, no bodies or headers). */
+  readonly accessLogs: LogGroup;
+  /** The web ACL in front of the stage. */
+  readonly webAcl: CfnWebACL;
+  /** Webhook base URL: a vendor posts to `<webhookBaseUrl><source>`, e.g. `…/v1/webhooks/hubspot`. */
+  readonly webhookBaseUrl: string;
+
+  constructor(scope: Construct, id: string, props: WebhookIngressProps) {
+    super(scope, id);
+    const stageName = props.stageName ?? 'v1';
+    const rateLimit = props.throttlingRateLimit ?? 50;
+    const burstLimit = props.throttlingBurstLimit ?? 100;
+    const perIpLimit = props.requestsPerIpPer5Minutes ?? 1000;
+    if (!/^[A-Za-z0-9_]{1,128}$/.test(stageName)) {
+      throw new Error(`WebhookIngress ${id}: stageName "${stageName}" must be 1–128 of A-Za-z0-9_`);
+    }
+    if (!Number.isFinite(rateLimit) || rateLimit <= 0) {
+      throw new Error(`WebhookIngress ${id}: throttlingRateLimit must be a positive number, got ${rateLimit}`);
+    }
+    if (!Number.isInteger(burstLimit) || burstLimit < 1) {
+      throw new Error(`WebhookIngress ${id}: throttlingBurstLimit must be a positive integer, got ${burstLimit}`);
+    }
+    const publicBaseUrl = props.publicBaseUrl;
+    if (publicBaseUrl !== undefined && !Token.isUnresolved(publicBaseUrl) && !/^https:\/\/[^/]+/.test(publicBaseUrl)) {
+      throw new Error(`WebhookIngress ${id}: publicBaseUrl must be an https:// URL, got "${props.publicBaseUrl}"`);
+    }
+    if (!Number.isInteger(perIpLimit) || perIpLimit < 10 || perIpLimit > 2_000_000_000) {
+      throw new Error(
+        `WebhookIngress ${id}: requestsPerIpPer5Minutes must be an integer from 10 to 2000000000, got ${perIpLimit}`,
+      );
+    }
+
+    this.ingestFunction = new HarmonyFunction(this, 'IngestFunction', {
+      entry: INGEST_ENTRY,
+      description: 'Verifies, validates and deduplicates CRM/ERP webhooks and puts them on the hub bus',
+      // API Gateway gives up after 29 s; vendors retry on timeout, so answer or fail well before.
+      timeout: Duration.seconds(10),
+      memorySize: 512,
+      logKey: props.key,
+      serviceName: 'ingest',
+      environment: {
+        HUB_BUS_NAME: props.bus.eventBusName,
+        IDEMPOTENCY_TABLE: props.idempotencyTable.tableName,
+        AUDIT_TABLE: props.auditTable.tableName,
+        HUBSPOT_SECRET_ARN: props.hubspotSecret.secretArn,
+        ...(props.publicBaseUrl === undefined ? {} : { PUBLIC_BASE_URL: props.publicBaseUrl }),
+      },
+    });
+    props.bus.grantPutEventsTo(this.ingestFunction);
+    props.idempotencyTable.grantReadWriteData(this.ingestFunction);
+    props.auditTable.grantWriteData(this.ingestFunction);
+    props.hubspotSecret.grantRead(this.ingestFunction);
+    acknowledgeHarmonyFunctionBaseline(this.ingestFunction);
+    acknowledgeKeyGrantActions(this.ingestFunction);
+    const auditTableResource = props.auditTable.node.defaultChild;
+    if (auditTableResource !== undefined) {
+      acknowledgeTableIndexGrant(this.ingestFunction, Stack.of(this).getLogicalId(auditTableResource as CfnElement));
+    }
+
+    this.accessLogs = new LogGroup(this, 'AccessLogs', {
+      encryptionKey: props.key,
+      retention: props.accessLogRetention ?? RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.api = new RestApi(this, 'Api', {
+      // API Gateway metrics are keyed by API name: one per stack, so two stacks never share graphs or alarms.
+      restApiName: `${Stack.of(this).stackName}-webhooks`,
+      description: 'Harmony webhook ingress: POST /webhooks/{source}',
+      endpointConfiguration: { types: [EndpointType.REGIONAL] },
+      // The account-wide API Gateway logging role is not ours to set; access logs need no role.
+      cloudWatchRole: false,
+      failOnWarnings: true,
+      deployOptions: {
+        stageName,
+        tracingEnabled: true,
+        throttlingRateLimit: rateLimit,
+        throttlingBurstLimit: burstLimit,
+        loggingLevel: MethodLoggingLevel.OFF,
+        dataTraceEnabled: false,
+        metricsEnabled: false,
+        accessLogDestination: new LogGroupLogDestination(this.accessLogs),
+        accessLogFormat: accessLogFormat(),
+      },
+    });
+
+    const validator = new RequestValidator(this, 'RequestValidator', {
+      restApi: this.api,
+      requestValidatorName: 'source-and-json-body',
+      validateRequestParameters: true,
+      validateRequestBody: true,
+    });
+    // Every vendor sends a JSON object or array; anything else is refused before a Lambda runs.
+    // Signatures are checked in the function, on the exact bytes received.
+    const jsonBody = this.api.addModel('JsonBody', {
+      contentType: 'application/json',
+      modelName: 'WebhookJsonBody',
+      schema: {
+        schema: JsonSchemaVersion.DRAFT4,
+        title: 'WebhookJsonBody',
+        type: [JsonSchemaType.OBJECT, JsonSchemaType.ARRAY],
+      },
+    });
+    const method = this.api.root
+      .addResource('webhooks')
+      .addResource('{source}')
+      .addMethod('POST', new LambdaIntegration(this.ingestFunction, { proxy: true, allowTestInvoke: false }), {
+        authorizationType: AuthorizationType.NONE,
+        requestValidator: validator,
+        requestParameters: { 'method.request.path.source': true },
+        requestModels: { 'application/json': jsonBody },
+      });
+    const signatureReason =
+      'Webhooks come from CRM/ERP vendors (HubSpot, Standard Webhooks senders…) that cannot sign requests with ' +
+      'AWS IAM or present Cognito tokens; each request is authenticated in the ingest function by the ' +
+      "vendor's HMAC signature over the exact body and URL, with a 5-minute replay window, behind WAF.";
+    Validations.of(method).acknowledge(
+      { id: 'AwsSolutions-APIG4', reason: signatureReason },
+      { id: 'AwsSolutions-COG4', reason: signatureReason },
+    );
+    Validations.of(this.api.deploymentStage).acknowledge({
+      id: 'AwsSolutions-APIG6',
+      reason:
+        'Execution logging needs the account-wide API Gateway CloudWatch role, a regional singleton a stack ' +
+        "deployed into a customer's account should not take over; every request is in the JSON access log " +
+        '(status, latency, integration and WAF errors) and the ingest function logs its own errors.',
+    });
+
+    this.webAcl = new CfnWebACL(this, 'WebAcl', {
+      scope: 'REGIONAL',
+      description: 'Harmony webhook ingress: per-IP rate limit and AWS common rule set',
+      defaultAction: { allow: {} },
+      visibilityConfig: visibility('HarmonyWebhookAcl'),
+      rules: [
+        {
+          name: 'RateLimitPerIp',
+          priority: 0,
+          action: { block: {} },
+          statement: {
+            rateBasedStatement: { limit: perIpLimit, aggregateKeyType: 'IP', evaluationWindowSec: 300 },
+          },
+          visibilityConfig: visibility('HarmonyWebhookRateLimitPerIp'),
+        },
+        {
+          name: 'AwsCommonRuleSet',
+          priority: 1,
+          overrideAction: { none: {} },
+          statement: {
+            managedRuleGroupStatement: {
+              vendorName: 'AWS',
+              name: 'AWSManagedRulesCommonRuleSet',
+              // CRMs batch events (HubSpot up to 100 a request), so bodies pass 8 KB; the
+              // function enforces Harmony's own body limit instead.
+              ruleActionOverrides: [{ name: 'SizeRestrictions_BODY', actionToUse: { count: {} } }],
+            },
+          },
+          visibilityConfig: visibility('HarmonyWebhookCommonRuleSet'),
+        },
+      ],
+    });
+    const association = new CfnWebACLAssociation(this, 'WebAclAssociation', {
+      resourceArn: this.api.deploymentStage.stageArn,
+      webAclArn: this.webAcl.attrArn,
+    });
+    // The stage ARN is built from the stage name, so CloudFormation would not otherwise wait for the stage.
+    association.node.addDependency(this.api.deploymentStage);
+
+    this.webhookBaseUrl = this.api.urlForPath('/webhooks/');
+  }
+}
+
+function visibility(metricName: string): CfnWebACL.VisibilityConfigProperty {
+  return { cloudWatchMetricsEnabled: true, metricName, sampledRequestsEnabled: true };
+}
+
+/**
+ * One JSON line per request. The caller IP is the vendor's webhook sender, kept for abuse
+ * analysis; no headers, bodies or query strings, which may carry personal data or signatures.
+ */
+function accessLogFormat(): AccessLogFormat {
+  return AccessLogFormat.custom(
+    JSON.stringify({
+      requestId: AccessLogField.contextRequestId(),
+      xrayTraceId: AccessLogField.contextXrayTraceId(),
+      requestTime: AccessLogField.contextRequestTime(),
+      ip: AccessLogField.contextIdentitySourceIp(),
+      httpMethod: AccessLogField.contextHttpMethod(),
+      resourcePath: AccessLogField.contextResourcePath(),
+      path: AccessLogField.contextPath(),
+      status: AccessLogField.contextStatus(),
+      protocol: AccessLogField.contextProtocol(),
+      responseLength: AccessLogField.contextResponseLength(),
+      responseLatency: AccessLogField.contextResponseLatency(),
+      integrationLatency: AccessLogField.contextIntegrationLatency(),
+      integrationStatus: AccessLogField.contextIntegrationStatus(),
+      integrationError: AccessLogField.contextIntegrationErrorMessage(),
+      errorMessage: AccessLogField.contextErrorMessage(),
+      wafStatus: AccessLogField.contextWafStatus(),
+      wafResponseCode: AccessLogField.contextWafResponseCode(),
+    }),
+  );
+}

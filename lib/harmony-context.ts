@@ -1,0 +1,214 @@
+/**
+ * The CDK context Harmony is deployed with (`cdk.json` "context", or `-c key=value`),
+ * checked with zod before any construct is created, so a mistyped value stops the
+ * synth with a message naming the context key instead of surfacing at first order.
+ */
+import { z } from 'zod';
+
+/** CRMs Harmony has an adapter and a webhook verifier for. */
+export const CRM_SYSTEMS = ['hubspot'] as const;
+/** A CRM Harmony can be deployed against. */
+export type CrmSystem = (typeof CRM_SYSTEMS)[number];
+
+/** ERPs Harmony has an adapter for. */
+export const ERP_SYSTEMS = ['odoo'] as const;
+/** An ERP Harmony can be deployed against. */
+export type ErpSystem = (typeof ERP_SYSTEMS)[number];
+
+/** Where the Odoo adapter connects (its API key lives in the `odoo` secret, never in context). */
+export interface OdooConnection {
+  /** Base URL of the Odoo server, e.g. `https://erp.example.com`, without a trailing slash. */
+  readonly url: string;
+  /** Odoo database name. */
+  readonly database: string;
+  /** Odoo login the API key belongs to. */
+  readonly username: string;
+}
+
+/** A Slack channel AWS Chatbot posts alarms to (the workspace must be authorized in the Chatbot console first). */
+export interface SlackChannel {
+  /** Slack workspace (team) id, e.g. `T0123ABCD`. */
+  readonly workspaceId: string;
+  /** Slack channel id, e.g. `C0123ABCD`. */
+  readonly channelId: string;
+}
+
+/** Harmony's deployment settings after validation. */
+export interface HarmonyContext {
+  readonly crm: CrmSystem;
+  readonly erp: ErpSystem;
+  /** Deal stage ids that mean "won"; at least one. */
+  readonly wonDealStages: readonly string[];
+  /** Override of the HubSpot API base URL (sandboxes, proxies). */
+  readonly hubspotBaseUrl?: string;
+  /** Set when all of `odooUrl`, `odooDb` and `odooUsername` are given. */
+  readonly odoo?: OdooConnection;
+  /** Address that receives alarm emails (the subscription must be confirmed from the email). */
+  readonly alarmEmail?: string;
+  /** Set when both `slackWorkspaceId` and `slackChannelId` are given: alarms go through AWS Chatbot. */
+  readonly slack?: SlackChannel;
+  /** CloudFormation stack name. */
+  readonly stackName: string;
+  /** Deletion protection (and retention on stack delete) of the DynamoDB tables. */
+  readonly deletionProtection: boolean;
+}
+
+/** Every context key Harmony reads. */
+export const HARMONY_CONTEXT_KEYS = [
+  'crm',
+  'erp',
+  'wonDealStages',
+  'hubspotBaseUrl',
+  'odooUrl',
+  'odooDb',
+  'odooUsername',
+  'alarmEmail',
+  'slackWorkspaceId',
+  'slackChannelId',
+  'stackName',
+  'deletionProtection',
+] as const;
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** `-c key=` gives an empty string; treat it like an unset key. */
+const blankAsUnset = (value: unknown): unknown =>
+  typeof value === 'string' && value.trim() === '' ? undefined : value;
+
+const optional = <Schema extends z.ZodType>(schema: Schema) => z.preprocess(blankAsUnset, schema.optional());
+
+/** An outbound URL: HTTPS, except plain HTTP to a loopback host (the local sandboxes). */
+const serviceUrl = z
+  .url({ message: 'expected an absolute URL such as https://erp.example.com' })
+  .refine(
+    (value) => {
+      const url = new URL(value);
+      return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname));
+    },
+    { message: 'must use https:// (plain http:// is allowed only for localhost)' },
+  )
+  .transform((value) => value.replace(/\/+$/, ''));
+
+const DEAL_STAGE = /^[A-Za-z0-9_.:-]{1,100}$/;
+
+/**
+ * Deal stages as an array (`cdk.json`) or a comma-separated / JSON-array string (`-c wonDealStages=a,b`).
+ * Empty is an error: a flow that no deal can start is a misconfiguration, not a default.
+ */
+const wonDealStages = z
+  .preprocess(
+    (value) => {
+      if (typeof value !== 'string') return value;
+      const text = value.trim();
+      if (text.startsWith('[')) {
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          return value;
+        }
+      }
+      return text === '' ? [] : text.split(',').map((stage) => stage.trim());
+    },
+    z
+      .array(
+        z.string().regex(DEAL_STAGE, {
+          message: 'each deal stage id must be 1–100 characters of letters, digits, _ . : or -',
+        }),
+        { message: 'expected a list of deal stage ids, e.g. ["closedwon"] or "closedwon,12345"' },
+      )
+      .min(1, { message: 'must name at least one deal stage id, e.g. closedwon' })
+      .optional(),
+  )
+  .transform((stages) => [...new Set(stages ?? ['closedwon'])]);
+
+const booleanFlag = z.union([z.boolean(), z.stringbool()], {
+  message: 'expected true or false',
+});
+
+/** The raw context, key by key, before cross-key rules. */
+const contextSchema = z
+  .object({
+    crm: optional(z.enum(CRM_SYSTEMS, { message: `expected one of: ${CRM_SYSTEMS.join(', ')}` })).transform((value) => value ?? 'hubspot'),
+    erp: optional(z.enum(ERP_SYSTEMS, { message: `expected one of: ${ERP_SYSTEMS.join(', ')}` })).transform((value) => value ?? 'odoo'),
+    wonDealStages,
+    hubspotBaseUrl: optional(serviceUrl),
+    odooUrl: optional(serviceUrl),
+    odooDb: optional(
+      z.string().regex(/^[A-Za-z0-9_.-]{1,63}$/, { message: 'expected an Odoo database name (letters, digits, _ . -)' }),
+    ),
+    odooUsername: optional(z.string().trim().min(1).max(256)),
+    alarmEmail: optional(z.email({ message: 'expected an email address' })),
+    slackWorkspaceId: optional(
+      z.string().regex(/^[A-Z0-9]{1,255}$/, { message: 'expected a Slack workspace id such as T0123ABCD' }),
+    ),
+    slackChannelId: optional(
+      z.string().regex(/^[A-Za-z0-9]{1,255}$/, { message: 'expected a Slack channel id such as C0123ABCD' }),
+    ),
+    stackName: optional(
+      z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, {
+        message: 'expected a CloudFormation stack name: a letter, then letters, digits or -, at most 128',
+      }),
+    ).transform((value) => value ?? 'Harmony'),
+    deletionProtection: optional(booleanFlag).transform((value) => value ?? true),
+  })
+  .superRefine((context, issues) => {
+    const odooKeys = ['odooUrl', 'odooDb', 'odooUsername'] as const;
+    const given = odooKeys.filter((key) => context[key] !== undefined);
+    if (given.length > 0) {
+      for (const key of odooKeys.filter((key) => context[key] === undefined)) {
+        issues.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `required together with ${given.join(', ')} (Odoo needs URL, database and username)`,
+        });
+      }
+    }
+    if ((context.slackWorkspaceId === undefined) !== (context.slackChannelId === undefined)) {
+      const missing = context.slackWorkspaceId === undefined ? 'slackWorkspaceId' : 'slackChannelId';
+      const other = missing === 'slackWorkspaceId' ? 'slackChannelId' : 'slackWorkspaceId';
+      issues.addIssue({
+        code: 'custom',
+        path: [missing],
+        message: `required together with ${other} (AWS Chatbot needs both)`,
+      });
+    }
+  });
+
+/** Anything with CDK context, e.g. the App or a Stack's node. */
+export interface ContextSource {
+  tryGetContext(key: string): unknown;
+}
+
+/**
+ * Reads and validates Harmony's context keys.
+ * @throws Error naming each bad key and what was expected, e.g. `wonDealStages: must name at least one deal stage id`.
+ */
+export function readHarmonyContext(source: ContextSource): HarmonyContext {
+  const raw = Object.fromEntries(HARMONY_CONTEXT_KEYS.map((key) => [key, source.tryGetContext(key)]));
+  const parsed = contextSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const key = issue.path.length > 0 ? issue.path.map(String).join('.') : '(context)';
+      return `  ${key}: ${issue.message}`;
+    });
+    throw new Error(
+      `Invalid Harmony CDK context (set keys in cdk.json "context" or with -c key=value):\n${problems.join('\n')}`,
+    );
+  }
+  const context = parsed.data;
+  return {
+    crm: context.crm,
+    erp: context.erp,
+    wonDealStages: context.wonDealStages,
+    stackName: context.stackName,
+    deletionProtection: context.deletionProtection,
+    ...(context.hubspotBaseUrl === undefined ? {} : { hubspotBaseUrl: context.hubspotBaseUrl }),
+    ...(context.alarmEmail === undefined ? {} : { alarmEmail: context.alarmEmail }),
+    ...(context.odooUrl !== undefined && context.odooDb !== undefined && context.odooUsername !== undefined
+      ? { odoo: { url: context.odooUrl, database: context.odooDb, username: context.odooUsername } }
+      : {}),
+    ...(context.slackWorkspaceId !== undefined && context.slackChannelId !== undefined
+      ? { slack: { workspaceId: context.slackWorkspaceId, channelId: context.slackChannelId } }
+      : {}),
+  };
+}

@@ -1,0 +1,153 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import type { TriggerSettings } from '../functions/core/flow.ts';
+import { HarmonyAlarms } from './constructs/alarms.ts';
+import { ConnectorSecrets } from './constructs/connector-secrets.ts';
+import { HarmonyDashboard } from './constructs/dashboard.ts';
+import { DataKey } from './constructs/data-key.ts';
+import { HubBus } from './constructs/hub-bus.ts';
+import { HarmonyStores } from './constructs/stores.ts';
+import { WebhookIngress } from './constructs/webhook-ingress.ts';
+import type { CrmSystem, ErpSystem, OdooConnection, SlackChannel } from './harmony-context.ts';
+
+/** Props of the Harmony stack (the CDK app fills them from validated context). */
+export interface HarmonyStackProps extends StackProps {
+  /** @default 'hubspot' */
+  readonly crm?: CrmSystem;
+  /** @default 'odoo' */
+  readonly erp?: ErpSystem;
+  /** Settings flow triggers depend on. @default { wonDealStages: ['closedwon'] } */
+  readonly triggerSettings?: TriggerSettings;
+  /** HubSpot API base URL override. @default - the adapter's default (api.hubapi.com) */
+  readonly hubspotBaseUrl?: string;
+  /** Odoo server, database and login. @default - unset: ERP steps fail at cold start naming ODOO_URL */
+  readonly odoo?: OdooConnection;
+  /** Email subscribed to the alarm topic. @default - no email subscription */
+  readonly alarmEmail?: string;
+  /** Slack channel for AWS Chatbot. @default - alarms go to Slack through the notifier Lambda */
+  readonly slackChannel?: SlackChannel;
+  /** Deletion protection and retention of the DynamoDB tables. @default true */
+  readonly deletionProtection?: boolean;
+}
+
+/**
+ * Harmony in one stack: the data key, the hub bus with its archive, the idempotency and audit
+ * tables, the connector secrets, the webhook ingress behind WAF, alarms and the dashboard.
+ * Flow pipelines (one per entry of `flows/index.ts`) are added on top; everything they need is
+ * a readonly property here.
+ */
+export class HarmonyStack extends Stack {
+  /** The CRM this deployment talks to. */
+  readonly crm: CrmSystem;
+  /** The ERP this deployment talks to. */
+  readonly erp: ErpSystem;
+  /** Customer managed key for tables, queues, the alarm topic, secrets and log groups. */
+  readonly dataKey: DataKey;
+  /** The hub bus and its archive. */
+  readonly hubBus: HubBus;
+  /** Idempotency and audit tables. */
+  readonly stores: HarmonyStores;
+  /** Secrets the connectors read (`hubspot`, `odoo`, `slack`); grant with `grantRead`. */
+  readonly secrets: ConnectorSecrets;
+  /** The secrets step runners read (CRM and ERP credentials), for `FlowPipelineProps.connectorSecrets`. */
+  readonly connectorSecrets: readonly ISecret[];
+  /** `POST /webhooks/{source}`, the ingest Lambda and the WAF in front. */
+  readonly ingress: WebhookIngress;
+  /** Alarm topic and the `watch…` methods. */
+  readonly alarms: HarmonyAlarms;
+  /** The operations dashboard and its `add…` methods. */
+  readonly dashboard: HarmonyDashboard;
+  /** Settings the flows' trigger patterns are built from. */
+  readonly triggerSettings: TriggerSettings;
+  /**
+   * Non-secret connector settings for step functions, as environment variables: CRM_SYSTEM,
+   * ERP_SYSTEM, HUBSPOT_BASE_URL (when set), HUBSPOT_SECRET_ARN, ODOO_URL, ODOO_DB,
+   * ODOO_USERNAME (when Odoo is configured), ODOO_SECRET_ARN.
+   */
+  readonly connectorEnvironment: Readonly<Record<string, string>>;
+
+  constructor(scope: Construct, id: string, props: HarmonyStackProps = {}) {
+    super(scope, id, {
+      description: 'Harmony: CRM ↔ ERP integration hub (webhooks, EventBridge, Step Functions sagas)',
+      ...props,
+    });
+    this.crm = props.crm ?? 'hubspot';
+    this.erp = props.erp ?? 'odoo';
+    const wonDealStages = props.triggerSettings?.wonDealStages ?? ['closedwon'];
+    if (wonDealStages.length === 0 || wonDealStages.some((stage) => stage.trim() === '')) {
+      throw new Error(`HarmonyStack ${id}: triggerSettings.wonDealStages must name at least one non-empty deal stage`);
+    }
+    this.triggerSettings = { wonDealStages: [...wonDealStages] };
+
+    this.dataKey = new DataKey(this, 'DataKey');
+    const key = this.dataKey.key;
+    this.hubBus = new HubBus(this, 'HubBus');
+    this.stores = new HarmonyStores(this, 'Stores', { key, deletionProtection: props.deletionProtection ?? true });
+    this.secrets = new ConnectorSecrets(this, 'Secrets', { key });
+
+    this.connectorSecrets = [this.secrets.hubspot, this.secrets.odoo];
+    this.connectorEnvironment = {
+      CRM_SYSTEM: this.crm,
+      ERP_SYSTEM: this.erp,
+      ...(props.hubspotBaseUrl === undefined ? {} : { HUBSPOT_BASE_URL: props.hubspotBaseUrl }),
+      HUBSPOT_SECRET_ARN: this.secrets.hubspot.secretArn,
+      ...(props.odoo === undefined
+        ? {}
+        : { ODOO_URL: props.odoo.url, ODOO_DB: props.odoo.database, ODOO_USERNAME: props.odoo.username }),
+      ODOO_SECRET_ARN: this.secrets.odoo.secretArn,
+    };
+
+    this.ingress = new WebhookIngress(this, 'Ingress', {
+      bus: this.hubBus.bus,
+      idempotencyTable: this.stores.idempotencyTable,
+      auditTable: this.stores.auditTable,
+      hubspotSecret: this.secrets.hubspot,
+      key,
+    });
+
+    this.alarms = new HarmonyAlarms(this, 'Alarms', {
+      key,
+      ...(props.alarmEmail === undefined ? {} : { alarmEmail: props.alarmEmail }),
+      ...(props.slackChannel === undefined ? {} : { slackChannel: props.slackChannel }),
+      slackWebhookSecret: this.secrets.slack,
+    });
+    this.alarms.watchApi(this.ingress.api, { name: 'webhook-api' });
+    this.alarms.watchFunction(this.ingress.ingestFunction, { name: 'ingest' });
+
+    this.dashboard = new HarmonyDashboard(this, 'Dashboard');
+    this.dashboard.addApi(this.ingress.api, 'Webhook API');
+    this.dashboard.addFunction(this.ingress.ingestFunction, 'Ingest');
+    if (this.alarms.notifier !== undefined) this.dashboard.addFunction(this.alarms.notifier, 'Slack notifier');
+    if (this.alarms.notifierDeadLetterQueue !== undefined) {
+      this.dashboard.addQueue(this.alarms.notifierDeadLetterQueue, 'Slack notifier DLQ');
+    }
+
+    // ── Flow pipelines ────────────────────────────────────────────────────────────────
+    // One FlowPipeline (lib/constructs/flow-pipeline.ts) per entry of flows/index.ts goes here,
+    // wired by addFlowPipelines(this, flows): bus = this.hubBus.bus, tables = this.stores,
+    // encryptionKey = this.dataKey.key, connectorEnvironment, connectorSecrets, triggerSettings;
+    // then this.alarms.watch…
+    // and this.dashboard.add… for its queues, state machine and functions.
+    // ──────────────────────────────────────────────────────────────────────────────────
+
+    new CfnOutput(this, 'WebhookBaseUrl', {
+      description: 'Point CRM webhooks at <this URL><source>, e.g. …/webhooks/hubspot',
+      value: this.ingress.webhookBaseUrl,
+    });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
+    new CfnOutput(this, 'HubBusName', { value: this.hubBus.bus.eventBusName });
+    new CfnOutput(this, 'HubspotSecretArn', {
+      description: 'Put {"accessToken":"…","clientSecret":"…"} here after the first deploy',
+      value: this.secrets.hubspot.secretArn,
+    });
+    new CfnOutput(this, 'OdooSecretArn', {
+      description: 'Put {"apiKey":"…"} here after the first deploy',
+      value: this.secrets.odoo.secretArn,
+    });
+    new CfnOutput(this, 'SlackSecretArn', {
+      description: 'Put {"webhookUrl":"https://hooks.slack.com/services/…"} here after the first deploy',
+      value: this.secrets.slack.secretArn,
+    });
+  }
+}
