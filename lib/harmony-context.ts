@@ -3,7 +3,7 @@
  * checked with zod before any construct is created, so a mistyped value stops the
  * synth with a message naming the context key instead of surfacing at first order.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** CRMs Harmony has an adapter and a webhook verifier for. */
 export const CRM_SYSTEMS = ['hubspot'] as const;

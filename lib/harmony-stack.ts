@@ -9,6 +9,9 @@ import { DataKey } from './constructs/data-key.ts';
 import { HubBus } from './constructs/hub-bus.ts';
 import { HarmonyStores } from './constructs/stores.ts';
 import { WebhookIngress } from './constructs/webhook-ingress.ts';
+import { FlowPipeline } from './constructs/flow-pipeline.ts';
+import { flows } from '../flows/index.ts';
+import type { FlowDefinition } from '../functions/core/flow.ts';
 import type { CrmSystem, ErpSystem, OdooConnection, SlackChannel } from './harmony-context.ts';
 
 /** Props of the Harmony stack (the CDK app fills them from validated context). */
@@ -38,6 +41,8 @@ export interface HarmonyStackProps extends StackProps {
  * a readonly property here.
  */
 export class HarmonyStack extends Stack {
+  /** One pipeline (rule → queue → starter → saga) per flow of `flows/index.ts`, by flow name. */
+  readonly pipelines: ReadonlyMap<string, FlowPipeline>;
   /** The CRM this deployment talks to. */
   readonly crm: CrmSystem;
   /** The ERP this deployment talks to. */
@@ -123,13 +128,9 @@ export class HarmonyStack extends Stack {
       this.dashboard.addQueue(this.alarms.notifierDeadLetterQueue, 'Slack notifier DLQ');
     }
 
-    // ── Flow pipelines ────────────────────────────────────────────────────────────────
-    // One FlowPipeline (lib/constructs/flow-pipeline.ts) per entry of flows/index.ts goes here,
-    // wired by addFlowPipelines(this, flows): bus = this.hubBus.bus, tables = this.stores,
-    // encryptionKey = this.dataKey.key, connectorEnvironment, connectorSecrets, triggerSettings;
-    // then this.alarms.watch…
-    // and this.dashboard.add… for its queues, state machine and functions.
-    // ──────────────────────────────────────────────────────────────────────────────────
+    this.pipelines = new Map(
+      Object.values(flows).map((flow) => [flow.name, this.addFlowPipeline(flow)] as const),
+    );
 
     new CfnOutput(this, 'WebhookBaseUrl', {
       description: 'Point CRM webhooks at <this URL><source>, e.g. …/webhooks/hubspot',
@@ -149,5 +150,34 @@ export class HarmonyStack extends Stack {
       description: 'Put {"webhookUrl":"https://hooks.slack.com/services/…"} here after the first deploy',
       value: this.secrets.slack.secretArn,
     });
+  }
+
+  /** Adds one flow's pipeline, with alarms on its queues, functions and state machine, and dashboard widgets. */
+  private addFlowPipeline(flow: FlowDefinition<any>): FlowPipeline {
+    const id = flow.name.replace(/(^|-)([a-z0-9])/g, (_match, _dash, letter: string) => letter.toUpperCase());
+    const pipeline = new FlowPipeline(this, `${id}Pipeline`, {
+      flow,
+      bus: this.hubBus.bus,
+      triggerSettings: this.triggerSettings,
+      idempotencyTable: this.stores.idempotencyTable,
+      auditTable: this.stores.auditTable,
+      encryptionKey: this.dataKey.key,
+      connectorEnvironment: this.connectorEnvironment,
+      connectorSecrets: this.connectorSecrets,
+    });
+    this.alarms.watchQueue(pipeline.queue, { name: `${flow.name}-queue` });
+    this.alarms.watchQueue(pipeline.deadLetterQueue, { isDeadLetter: true, name: `${flow.name}-dlq` });
+    this.alarms.watchQueue(pipeline.ruleDeadLetterQueue, { isDeadLetter: true, name: `${flow.name}-rule-dlq` });
+    this.alarms.watchQueue(pipeline.compensationDeadLetterQueue, { isDeadLetter: true, name: `${flow.name}-compensation-dlq` });
+    this.alarms.watchStateMachine(pipeline.stateMachine, { name: flow.name });
+    this.alarms.watchFunction(pipeline.starter, { name: `${flow.name}-starter` });
+    this.alarms.watchFunction(pipeline.stepRunner, { name: `${flow.name}-steps` });
+    this.dashboard.addQueue(pipeline.queue, `${flow.name} queue`);
+    this.dashboard.addQueue(pipeline.deadLetterQueue, `${flow.name} DLQ`);
+    this.dashboard.addQueue(pipeline.compensationDeadLetterQueue, `${flow.name} compensation DLQ`);
+    this.dashboard.addStateMachine(pipeline.stateMachine, flow.name);
+    this.dashboard.addFunction(pipeline.starter, `${flow.name} starter`);
+    this.dashboard.addFunction(pipeline.stepRunner, `${flow.name} steps`);
+    return pipeline;
   }
 }

@@ -2,7 +2,7 @@
  * Chooses and builds the CRM and ERP adapters a deployment uses, from
  * configuration (CDK context in AWS, the environment locally) — never by code edits.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { checkOutboundUrl } from '../core/outbound-url.ts';
 import { readSecret } from '../core/secrets.ts';
 import type { CrmPort } from './crm/port.ts';

@@ -3,7 +3,7 @@
  * and the local hub's alarm evaluator, so on-call people see the same thing
  * whichever Harmony raised it.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The JSON CloudWatch alarms publish to SNS (the fields Harmony uses). */
 export const AlarmNotification = z.looseObject({

@@ -2,7 +2,7 @@
  * Reads a function's configuration from the environment once, at cold start,
  * through its zod schema. Nothing else in Harmony reads `process.env`.
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 /**
  * Parses the environment with `schema`, or throws one error that names every

@@ -3,7 +3,7 @@
  * whatever vendor sent it. Ingress maps vendor payloads to these; flow rules
  * match on them (`source` + `detail-type` + `detail` fields).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** EventBridge `source` of every event that comes from a CRM. */
 export const CRM_EVENT_SOURCE = 'harmony.crm';

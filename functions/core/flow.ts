@@ -5,7 +5,7 @@
  * runs its steps. Flows know nothing of CDK or of the local runtime.
  */
 import { createHash } from 'node:crypto';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { CrmPort } from '../connectors/crm/port.ts';
 import type { ErpPort } from '../connectors/erp/port.ts';
 

@@ -8,7 +8,7 @@ import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-s
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SQSRecord } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AuditLog } from './audit.ts';
 import { sqs, stepFunctions } from './aws-clients.ts';
 import { PermanentError, classifyError, describeError } from './errors.ts';

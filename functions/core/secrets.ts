@@ -4,7 +4,7 @@
  * without a redeploy); locally a plain environment variable.
  */
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Seconds a secret value is cached in the container. */
 export const SECRET_CACHE_SECONDS = 300;

@@ -4,7 +4,7 @@
  * machine retries `RetryableError`s and compensates on everything else.
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AuditLog } from './audit.ts';
 import { classifyError, describeError } from './errors.ts';
 import type { AuditFacts, FlowDefinition, JsonValue, SagaState, StepServices } from './flow.ts';

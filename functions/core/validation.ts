@@ -2,7 +2,7 @@
  * Boundary validation: turns a zod failure into a PermanentError that says what
  * was wrong and where (`body[0].occurredAt: expected number, received string`).
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { PermanentError } from './errors.ts';
 
 /** Formats zod issues as `path: message` lines, paths in JavaScript notation. */

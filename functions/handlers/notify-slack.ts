@@ -2,7 +2,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { SNSEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { AlarmNotification, formatSlackAlarm, postToSlack } from '../core/alarm-message.ts';
 import { readEnv } from '../core/env.ts';
 import { checkOutboundUrl } from '../core/outbound-url.ts';

@@ -2,7 +2,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import { z } from 'zod';
+import * as z from 'zod';
 import { flows } from '../../flows/index.ts';
 import { ConnectorEnvironment, connectorsFor } from '../connectors/registry.ts';
 import { AuditLog } from '../core/audit.ts';

@@ -2,7 +2,7 @@
  * One flow's path through the hub: bus rule → encrypted queue (+ DLQ) → starter Lambda →
  * saga state machine → step runner Lambda, plus the queue where failed compensations land.
  */
-import { Duration, Validations } from 'aws-cdk-lib';
+import { type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { type EventPattern, type IEventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
@@ -15,7 +15,11 @@ import { Queue, QueueEncryption, type QueueProps } from 'aws-cdk-lib/aws-sqs';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { FlowDefinition, TriggerSettings } from '../../functions/core/flow.ts';
-import { acknowledgeHarmonyFunctionBaseline, acknowledgeKeyGrantActions } from '../nag-acknowledgements.ts';
+import {
+  acknowledgeHarmonyFunctionBaseline,
+  acknowledgeKeyGrantActions,
+  acknowledgeTableIndexGrant,
+} from '../nag-acknowledgements.ts';
 import { HarmonyFunction } from './harmony-function.ts';
 import { SagaStateMachine, type SagaStateNames } from './saga-state-machine.ts';
 
@@ -210,9 +214,13 @@ export class FlowPipeline extends Construct {
         reason: 'This queue is itself a dead-letter queue (of the rule target, or of the compensations); alarm on its depth.',
       });
     }
+    const auditTableResource = props.auditTable.node.defaultChild;
     for (const fn of [this.starter, this.stepRunner]) {
       acknowledgeHarmonyFunctionBaseline(fn);
       acknowledgeKeyGrantActions(fn);
+      if (auditTableResource !== undefined) {
+        acknowledgeTableIndexGrant(fn, Stack.of(this).getLogicalId(auditTableResource as CfnElement));
+      }
     }
   }
 }

@@ -8,6 +8,18 @@ function resourcesOf(synth: HarmonySynth, type: string): [string, CfnResourceJso
   return Object.entries(synth.json.Resources).filter(([, resource]) => resource.Type === type);
 }
 
+/** The CloudWatch Logs actions Step Functions logging requires on "*" (AWS's documented policy for vended logs). */
+const VENDED_LOG_DELIVERY_ACTIONS = new Set([
+  'logs:CreateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:DescribeLogGroups',
+  'logs:DescribeResourcePolicies',
+  'logs:GetLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:UpdateLogDelivery',
+]);
+
 function onlyResource(synth: HarmonySynth, type: string): [string, CfnResourceJson] {
   const found = resourcesOf(synth, type);
   expect(found, `exactly one ${type}`).toHaveLength(1);
@@ -197,7 +209,12 @@ describe('Harmony stack with default context', () => {
     expect(secretRef?.Ref, 'SLACK_WEBHOOK_SECRET_ARN names a secret of this stack').toBeDefined();
     expect(synth.json.Resources[secretRef.Ref]?.Type).toBe('AWS::SecretsManager::Secret');
     const [topicId] = onlyResource(synth, 'AWS::SNS::Topic');
-    const [dlqId, dlq] = onlyResource(synth, 'AWS::SQS::Queue');
+    const subscription = resourcesOf(synth, 'AWS::SNS::Subscription').find(
+      ([, resource]) => resource.Properties?.Protocol === 'lambda',
+    )!;
+    const dlqId: string = subscription[1].Properties?.RedrivePolicy?.deadLetterTargetArn?.['Fn::GetAtt']?.[0];
+    const dlq = synth.json.Resources[dlqId]!;
+    expect(dlq.Type).toBe('AWS::SQS::Queue');
     expect(dlq.Properties?.KmsMasterKeyId).toBeDefined();
     synth.template.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'lambda',
@@ -269,7 +286,7 @@ describe('Harmony stack with default context', () => {
     }
   });
 
-  it('grants no IAM action "*", and Resource "*" only to X-Ray, each acknowledged with a reason', () => {
+  it('grants no IAM action "*", and Resource "*" only to X-Ray and Step Functions log delivery, each acknowledged with a reason', () => {
     const policies = [...resourcesOf(synth, 'AWS::IAM::Policy'), ...resourcesOf(synth, 'AWS::IAM::ManagedPolicy')];
     const roles = resourcesOf(synth, 'AWS::IAM::Role');
     expect(policies.length).toBeGreaterThan(0);
@@ -285,12 +302,17 @@ describe('Harmony stack with default context', () => {
         const actions = asArray<string>(statement.Action);
         expect(actions, `${id} allows every action`).not.toContain('*');
         if (!asArray<unknown>(statement.Resource).includes('*')) continue;
+        // Neither X-Ray nor CloudWatch Logs' vended log delivery (which Step Functions logging
+        // needs) supports resource-level permissions; nothing else may have Resource "*".
         expect(
-          actions.every((action) => action.startsWith('xray:')),
+          actions.every((action) => action.startsWith('xray:') || VENDED_LOG_DELIVERY_ACTIONS.has(action)),
           `${id}: Resource "*" on ${actions.join(', ')}`,
         ).toBe(true);
         const acknowledged = acknowledgements(resource).find((ack) => ack.id === 'AwsSolutions-IAM5[Resource::*]');
         expect(acknowledged?.reason ?? '', `${id}: Resource "*" without an acknowledged reason`).toMatch(/X-Ray/);
+        if (actions.some((action) => action.startsWith('logs:'))) {
+          expect(acknowledged?.reason ?? '', `${id}: log delivery on "*" without its reason`).toMatch(/deliver/i);
+        }
       }
     }
   });
@@ -303,6 +325,35 @@ describe('Harmony stack with default context', () => {
         expect(ack.reason.length, `${id} ${ack.id}`).toBeGreaterThan(40);
       }
     }
+  });
+
+  it('wires an order-to-cash pipeline: won-deal rule → queue with DLQ → starter → saga, each failure path alarmed', () => {
+    const rules = resourcesOf(synth, 'AWS::Events::Rule');
+    const rule = rules.find(([, resource]) => JSON.stringify(resource.Properties?.EventPattern ?? {}).includes('Deal Stage Changed'));
+    expect(rule, 'a rule on Deal Stage Changed').toBeDefined();
+    expect(rule![1].Properties?.EventPattern?.detail?.stage).toEqual(['closedwon']);
+    const queueId: string = rule![1].Properties?.Targets?.[0]?.Arn?.['Fn::GetAtt']?.[0];
+    const queue = synth.json.Resources[queueId]!;
+    expect(queue.Type).toBe('AWS::SQS::Queue');
+    const dlqId: string = queue.Properties?.RedrivePolicy?.deadLetterTargetArn?.['Fn::GetAtt']?.[0];
+    expect(synth.json.Resources[dlqId]?.Type).toBe('AWS::SQS::Queue');
+    const mapping = resourcesOf(synth, 'AWS::Lambda::EventSourceMapping').find(
+      ([, resource]) => resource.Properties?.EventSourceArn?.['Fn::GetAtt']?.[0] === queueId,
+    );
+    expect(mapping?.[1].Properties?.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    const starter = synth.json.Resources[mapping![1].Properties?.FunctionName?.Ref]!;
+    expect(starter.Metadata?.['harmony:entry']).toBe('functions/handlers/start-execution.ts');
+    const [machineId, machine] = onlyResource(synth, 'AWS::StepFunctions::StateMachine');
+    expect(machine.Properties?.StateMachineType ?? 'STANDARD').toBe('STANDARD');
+    const definition = JSON.stringify(machine.Properties?.DefinitionString);
+    for (const state of ['LoadDeal', 'UpsertCustomer', 'CreateSalesOrder', 'ConfirmSalesOrder', 'UpdateDealWithOrder', 'CancelSalesOrder', 'MarkDealSyncFailed']) {
+      expect(definition, `state ${state}`).toContain(`\\"${state}\\"`);
+    }
+    expect(definition).toContain('Catch');
+    const alarmed = (id: string) =>
+      resourcesOf(synth, 'AWS::CloudWatch::Alarm').some(([, alarm]) => JSON.stringify(alarm.Properties?.Dimensions ?? alarm.Properties?.Metrics ?? []).includes(id));
+    expect(alarmed(dlqId), 'the pipeline DLQ has an alarm').toBe(true);
+    expect(alarmed(machineId), 'the state machine has an alarm').toBe(true);
   });
 
   it('exposes what flow pipelines need', () => {

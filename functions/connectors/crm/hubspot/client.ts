@@ -14,8 +14,12 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
-import { Client } from '@hubspot/api-client';
-import { z } from 'zod';
+import * as companies from '@hubspot/api-client/lib/codegen/crm/companies/index.js';
+import * as contacts from '@hubspot/api-client/lib/codegen/crm/contacts/index.js';
+import * as deals from '@hubspot/api-client/lib/codegen/crm/deals/index.js';
+import * as lineItems from '@hubspot/api-client/lib/codegen/crm/line_items/index.js';
+import { ApiClientConfigurator } from '@hubspot/api-client/lib/src/configuration/ApiClientConfigurator.js';
+import * as z from 'zod';
 import { PermanentError, RetryableError, errorForHttpStatus } from '../../../core/errors.ts';
 
 /** HubSpot's public API origin. */
@@ -37,29 +41,70 @@ export interface HubspotClientOptions {
   readonly timeoutMs?: number;
 }
 
+/**
+ * The part of the official client Harmony uses, with the same shape as `Client`
+ * (`client.crm.deals.basicApi…`) and configured the way `Client` configures it.
+ * Built from the client's per-object API modules, because `Client` loads every
+ * HubSpot API (a 4.4 MB bundle) while these four load only the CRM objects the
+ * adapter reads and writes.
+ */
+export interface HubspotCrmClient {
+  readonly crm: {
+    readonly deals: { readonly basicApi: deals.BasicApi };
+    readonly companies: { readonly basicApi: companies.BasicApi };
+    readonly contacts: { readonly basicApi: contacts.BasicApi };
+    readonly lineItems: { readonly batchApi: lineItems.BatchApi };
+  };
+}
+
+/** The official client's settings object (`IConfiguration`). */
+type IConfiguration = Parameters<typeof ApiClientConfigurator.getParams>[0];
+
+/** The official client's configuration of one API module (what its `*Discovery` classes do). */
+function configurationFor<Configuration>(
+  api: {
+    createConfiguration(options: ReturnType<typeof ApiClientConfigurator.getParams>): Configuration;
+    ServerConfiguration: new (url: string, variables: { [key: string]: string }) => unknown;
+    Observable: new (promise: Promise<never>) => unknown;
+  },
+  configuration: IConfiguration,
+): Configuration {
+  return api.createConfiguration(
+    ApiClientConfigurator.getParams(configuration, api.ServerConfiguration, api.Observable, api.Observable),
+  );
+}
+
 /** The configured official client plus the call wrapper that classifies every failure. */
 export interface HubspotTransport {
   /** The official client; call it only inside {@link HubspotTransport.call}. */
-  readonly client: Client;
+  readonly client: HubspotCrmClient;
   /**
    * Runs one HubSpot request. Resolves with its result, or rejects with a
    * `RetryableError` (429, 5xx, timeout, network) or a `PermanentError` (401/403,
    * 404, 400, unreadable response) whose message names `operation`.
    * @param operation what is being done, for error messages, e.g. `GET deal 4001`
    */
-  call<Result>(operation: string, request: (client: Client) => Promise<Result>): Promise<Result>;
+  call<Result>(operation: string, request: (client: HubspotCrmClient) => Promise<Result>): Promise<Result>;
 }
 
 /** Builds the official client for `options` and wraps it in Harmony's error classification. */
 export function createHubspotTransport(options: HubspotClientOptions): HubspotTransport {
   const basePath = (options.basePath ?? HUBSPOT_API_BASE_PATH).replace(/\/+$/, '');
   const timeoutMs = options.timeoutMs ?? DEFAULT_HUBSPOT_TIMEOUT_MS;
-  const client = new Client({
+  const configuration: IConfiguration = {
     accessToken: options.accessToken,
     basePath,
     httpAgent: createTimeoutAgent(new URL(basePath).protocol, timeoutMs),
     middleware: [failedResponseInterceptor],
-  });
+  };
+  const client: HubspotCrmClient = {
+    crm: {
+      deals: { basicApi: new deals.BasicApi(configurationFor(deals as never, configuration)) },
+      companies: { basicApi: new companies.BasicApi(configurationFor(companies as never, configuration)) },
+      contacts: { basicApi: new contacts.BasicApi(configurationFor(contacts as never, configuration)) },
+      lineItems: { batchApi: new lineItems.BatchApi(configurationFor(lineItems as never, configuration)) },
+    },
+  };
   return {
     client,
     async call(operation, request) {

@@ -3,7 +3,7 @@
  * Every vendor response is validated here; a response that does not fit becomes a
  * `PermanentError` naming the path that failed (`deal.properties.amount: …`).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { PermanentError } from '../../../core/errors.ts';
 import { describeIssues } from '../../../core/validation.ts';
 import type { Address, Deal, DealLine, DealSyncUpdate, Party } from '../port.ts';

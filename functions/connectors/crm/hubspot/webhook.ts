@@ -7,7 +7,7 @@
  * (signature v3).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   CRM_OBJECT_CHANGED,
   DEAL_STAGE_CHANGED,

@@ -5,7 +5,7 @@
  * server errors into Harmony's two error families. Nothing here knows about
  * partners or orders; that is `mapping.ts` and `index.ts`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { errorForHttpStatus, PermanentError, RetryableError } from '../../../core/errors.ts';
 
 const SYSTEM = 'odoo';

@@ -5,7 +5,7 @@
  * their external reference (`client_order_ref`) before one is created, and
  * confirm/cancel read the order back and act only when its state needs it.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { PermanentError } from '../../../core/errors.ts';
 import type { Party } from '../../crm/port.ts';
 import type { CustomerUpsertResult, ErpOrder, ErpPort, SalesOrderDraft } from '../port.ts';

@@ -3,7 +3,7 @@
  * Harmony's Party and SalesOrderDraft into Odoo values and Odoo's `sale.order`
  * records into ErpOrder.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { PermanentError } from '../../../core/errors.ts';
 import type { Party } from '../../crm/port.ts';
 import type { ErpOrder, ErpOrderStatus, SalesOrderLineDraft } from '../port.ts';
