@@ -171,7 +171,9 @@ export class HarmonyStack extends Stack {
     this.alarms.watchQueue(pipeline.compensationDeadLetterQueue, { isDeadLetter: true, name: `${flow.name}-compensation-dlq` });
     this.alarms.watchStateMachine(pipeline.stateMachine, { name: flow.name });
     this.alarms.watchFunction(pipeline.starter, { name: `${flow.name}-starter` });
-    this.alarms.watchFunction(pipeline.stepRunner, { name: `${flow.name}-steps` });
+    // Step errors are the saga's control flow (a 429 retried, an ERP rejection compensated) and
+    // failed executions have their own alarm; only a storm of them is worth waking someone.
+    this.alarms.watchFunction(pipeline.stepRunner, { name: `${flow.name}-steps`, errorThreshold: 10 });
     this.dashboard.addQueue(pipeline.queue, `${flow.name} queue`);
     this.dashboard.addQueue(pipeline.deadLetterQueue, `${flow.name} DLQ`);
     this.dashboard.addQueue(pipeline.compensationDeadLetterQueue, `${flow.name} compensation DLQ`);

@@ -1,0 +1,44 @@
+/**
+ * The local hub's settings, read once from the environment: ports, the data
+ * directory, and the connector settings the handlers get. Defaults point the
+ * connectors at the sandboxes, which accept exactly these credentials.
+ */
+import * as z from 'zod';
+import { readEnv } from '../functions/core/env.ts';
+
+const Port = z.coerce.number().int().min(0).max(65_535);
+
+/** Every variable `npm start` reads, with its default. The README documents the same list. */
+export const HubEnvironment = z.object({
+  /** Where tables, queues, executions, the bus archive and the sandboxes keep their state. */
+  HARMONY_DATA_DIR: z.string().min(1).default('.harmony'),
+  /** Interface every local server listens on. */
+  HARMONY_HOST: z.string().min(1).default('127.0.0.1'),
+  /** The AWS-compatible endpoint (DynamoDB, SQS, EventBridge, Step Functions). */
+  HARMONY_AWS_PORT: Port.default(4566),
+  /** Webhook ingress (`POST /webhooks/{source}`, `GET /health`). */
+  HARMONY_INGRESS_PORT: Port.default(3000),
+  /** The HubSpot-compatible sandbox CRM. */
+  HARMONY_HUBSPOT_PORT: Port.default(4010),
+  /** The Odoo-compatible sandbox ERP. */
+  HARMONY_ODOO_PORT: Port.default(4020),
+  /** `false` to run against real systems given by HUBSPOT_BASE_URL / ODOO_URL instead of the sandboxes. */
+  HARMONY_SANDBOXES: z.enum(['true', 'false']).default('true').transform((value) => value === 'true'),
+  /** How often alarms are evaluated, in seconds. */
+  HARMONY_ALARM_INTERVAL_SECONDS: z.coerce.number().positive().default(10),
+  HUBSPOT_ACCESS_TOKEN: z.string().min(1).default('pat-local-harmony'),
+  HUBSPOT_CLIENT_SECRET: z.string().min(1).default('local-hubspot-client-secret'),
+  HUBSPOT_BASE_URL: z.string().optional(),
+  ODOO_URL: z.string().optional(),
+  ODOO_DB: z.string().min(1).default('harmony'),
+  ODOO_USERNAME: z.string().min(1).default('harmony@example.com'),
+  ODOO_API_KEY: z.string().min(1).default('local-odoo-api-key'),
+  /** Slack incoming webhook for alarms (same message format as the cloud notifier). */
+  SLACK_WEBHOOK_URL: z.string().optional(),
+});
+export type HubEnvironment = z.infer<typeof HubEnvironment>;
+
+/** Reads the hub's settings; fails naming the variable that is wrong. */
+export function readHubEnvironment(environment: Readonly<Record<string, string | undefined>> = process.env): HubEnvironment {
+  return readEnv(HubEnvironment, environment);
+}
