@@ -155,7 +155,17 @@ export const orderToCash = defineFlow<OrderToCashTrigger>({
     {
       name: 'LoadDeal',
       description: 'Read the deal with its company, contact and line items from the CRM',
-      run: async (state, { services }) => (await services.crm.getDeal(state.trigger.dealId)) as unknown as JsonValue,
+      run: async (state, { services }) => {
+        const deal = await services.crm.getDeal(state.trigger.dealId);
+        // Webhooks can arrive late or out of order: act on the deal as it is now, not as the event said.
+        if (deal.stage !== state.trigger.stage) {
+          throw new PermanentError(
+            `deal ${deal.id} is no longer in stage ${state.trigger.stage} (now ${deal.stage}); no ERP order was created`,
+            { code: 'stage-changed' },
+          );
+        }
+        return deal as unknown as JsonValue;
+      },
       compensation: {
         name: 'MarkDealSyncFailed',
         description: 'Tell the sales team on the deal that the ERP order failed, and why',

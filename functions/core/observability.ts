@@ -14,5 +14,5 @@ export const logger = new Logger();
 /** CloudWatch metrics in EMF, flushed at the end of each invocation. */
 export const metrics = new Metrics({ namespace: METRICS_NAMESPACE });
 
-/** X-Ray tracer; captures AWS SDK clients passed to `captureAWSv3Client`. */
+/** X-Ray tracer: every AWS SDK client in `aws-clients.ts` is captured, so calls show as subsegments. */
 export const tracer = new Tracer();

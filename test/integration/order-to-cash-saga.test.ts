@@ -68,14 +68,16 @@ afterAll(async () => {
   await Promise.all([hubspot?.close(), odoo?.close(), sqs?.stop(), stores?.stop()]);
 });
 
-/** Runs one saga for `dealId` as if its stage had just moved to won. */
-async function runOrderToCash(dealId: string) {
+/** Moves the deal to won in the CRM (unless told not to), then runs the saga its webhook would start. */
+async function runOrderToCash(dealId: string, options: { moveDealToWon?: boolean } = {}) {
+  const stage = 'closedwon';
+  if (options.moveDealToWon ?? true) await crm.crm.deals.basicApi.update(dealId, { properties: { dealstage: stage } });
   eventCounter += 1;
   const trigger: OrderToCashTrigger = {
     crm: 'hubspot',
     accountId: String(hubspot.portalId),
     dealId,
-    stage: 'closedwon',
+    stage,
     occurredAt: new Date().toISOString(),
     eventId: `e2e-${eventCounter}`,
   };
@@ -165,6 +167,18 @@ describe('order-to-cash, end to end in-process', () => {
     } finally {
       await fetch(`${odoo.url}/__sandbox/faults`, { method: 'DELETE' });
     }
+  });
+
+  it('creates no order for a won event that arrives after the deal left that stage, and says so on the deal', async () => {
+    await crm.crm.deals.basicApi.update('4002', { properties: { dealstage: 'closedlost' } });
+
+    const { run } = await runOrderToCash('4002', { moveDealToWon: false });
+
+    expect(run.status).toBe('FAILED');
+    expect((await odooReader.ordersWithRef('hubspot:4002')).filter((order) => order.state !== 'cancel')).toHaveLength(0);
+    const deal = await dealProperties('4002');
+    expect(deal.erp_status).toBe('sync_failed');
+    expect(deal.erp_sync_error).toMatch(/no longer in stage closedwon \(now closedlost\)/);
   });
 
   it('rides out a HubSpot 429 with Retry-After and completes', async () => {
