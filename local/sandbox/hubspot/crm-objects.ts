@@ -3,7 +3,7 @@
  * `properties` and `associations`), list a page, batch read, and PATCH with HubSpot's
  * property validation. Every function answers with a HubSpot-shaped response.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   ALWAYS_RETURNED,
   ASSOCIATION_KEYS,
@@ -151,14 +151,46 @@ export function batchRead(objects: PortalObjects, type: ObjectType, body: unknow
   };
 }
 
-const PatchBody = z.object({
-  properties: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
-});
+/** Property values as a write sends them; HubSpot stores every value as a string. */
+export const WrittenProperties = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]));
 
-/** One property whose value a PATCH changed. */
+const PatchBody = z.object({ properties: WrittenProperties });
+
+/** One property whose value a write changed or set. */
 export interface PropertyChange {
   readonly name: string;
   readonly value: string;
+}
+
+/** Written values as HubSpot stores them: strings, `null` as the empty string (which clears). */
+export function normalizeValues(properties: z.infer<typeof WrittenProperties>): PropertyChange[] {
+  return Object.entries(properties).map(([name, value]) => ({ name, value: value === null ? '' : String(value) }));
+}
+
+/**
+ * Checks written values against the portal's property definitions as HubSpot does:
+ * unknown, read-only, not one of an enumeration's options, not a number.
+ */
+export function propertyProblems(type: ObjectType, values: readonly PropertyChange[]): PropertyProblem[] {
+  const definitions = PROPERTY_DEFINITIONS[type];
+  const problems: PropertyProblem[] = [];
+  for (const { name, value } of values) {
+    const definition = definitions[name];
+    if (definition === undefined) {
+      problems.push({ name, error: 'PROPERTY_DOESNT_EXIST', message: `Property "${name}" does not exist` });
+    } else if (definition.readOnly === true) {
+      problems.push({ name, error: 'READ_ONLY_VALUE', message: `"${name}" is a read only property; its value cannot be set.` });
+    } else if (value !== '' && definition.type === 'enumeration' && !definition.options?.includes(value)) {
+      problems.push({
+        name,
+        error: 'INVALID_OPTION',
+        message: `${value} was not one of the allowed options: ${(definition.options ?? []).map((option) => `[label: "${option}"\nvalue: "${option}"\n]`).join(', ')}`,
+      });
+    } else if (value !== '' && definition.type === 'number' && !/^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(value)) {
+      problems.push({ name, error: 'INVALID_FLOAT', message: `${value} was not a valid number.` });
+    }
+  }
+  return problems;
 }
 
 /**
@@ -178,28 +210,8 @@ export function patchRecord(
   if (record === undefined) return { response: objectNotFound(id), changes: [] };
   const parsed = PatchBody.safeParse(body);
   if (!parsed.success) return { response: invalidInput(parsed.error), changes: [] };
-  const definitions = PROPERTY_DEFINITIONS[type];
-  const problems: PropertyProblem[] = [];
-  const values = Object.entries(parsed.data.properties).map(([name, value]) => ({
-    name,
-    value: value === null ? '' : String(value),
-  }));
-  for (const { name, value } of values) {
-    const definition = definitions[name];
-    if (definition === undefined) {
-      problems.push({ name, error: 'PROPERTY_DOESNT_EXIST', message: `Property "${name}" does not exist` });
-    } else if (definition.readOnly === true) {
-      problems.push({ name, error: 'READ_ONLY_VALUE', message: `"${name}" is a read only property; its value cannot be set.` });
-    } else if (value !== '' && definition.type === 'enumeration' && !definition.options?.includes(value)) {
-      problems.push({
-        name,
-        error: 'INVALID_OPTION',
-        message: `${value} was not one of the allowed options: ${(definition.options ?? []).map((option) => `[label: "${option}"\nvalue: "${option}"\n]`).join(', ')}`,
-      });
-    } else if (value !== '' && definition.type === 'number' && !/^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(value)) {
-      problems.push({ name, error: 'INVALID_FLOAT', message: `${value} was not a valid number.` });
-    }
-  }
+  const values = normalizeValues(parsed.data.properties);
+  const problems = propertyProblems(type, values);
   if (problems.length > 0) return { response: invalidProperties(problems, portalId), changes: [] };
   const changes: PropertyChange[] = [];
   for (const { name, value } of values) {
@@ -217,7 +229,8 @@ export function patchRecord(
   return { response: { status: 200, body: serializeRecord(type, record, options) }, changes };
 }
 
-function invalidInput(error: z.ZodError): SandboxResponse {
+/** 400 for a body that does not fit the operation's schema, naming the first problem. */
+export function invalidInput(error: z.ZodError): SandboxResponse {
   const issue = error.issues[0];
   const where = issue === undefined ? '' : ` at ${issue.path.join('.') || 'body'}: ${issue.message}`;
   return hubspotError(400, 'VALIDATION_ERROR', `Invalid input JSON${where}`);

@@ -167,6 +167,86 @@ const TYPE_IDS: Readonly<Record<ObjectType, string>> = {
   line_items: '0-8',
 };
 
+/** HubSpot's object type id, e.g. `0-3` for deals. */
+export function objectTypeId(type: ObjectType): string {
+  return TYPE_IDS[type];
+}
+
+/** One of HubSpot's default (`HUBSPOT_DEFINED`) association types, in one direction. */
+export interface AssociationKind {
+  readonly from: ObjectType;
+  readonly to: ObjectType;
+  /** Type names written on the `from` record, as v3 reads list them; a primary label brings its unlabeled twin. */
+  readonly forward: readonly string[];
+  /** Type names written on the `to` record. */
+  readonly backward: readonly string[];
+  /** HubSpot's "Primary" company label: a deal or contact has at most one primary company. */
+  readonly primaryCompany?: true;
+}
+
+function pair(
+  from: ObjectType,
+  to: ObjectType,
+  forward: readonly string[],
+  backward: readonly string[],
+  primaryCompany = false,
+): [AssociationKind, AssociationKind] {
+  const flag = primaryCompany ? { primaryCompany: true as const } : {};
+  return [
+    { from, to, forward, backward, ...flag },
+    { from: to, to: from, forward: backward, backward: forward, ...flag },
+  ];
+}
+
+const [CONTACT_TO_PRIMARY_COMPANY, PRIMARY_COMPANY_TO_CONTACT] = pair(
+  'contacts',
+  'companies',
+  ['contact_to_company', 'contact_to_company_unlabeled'],
+  ['company_to_contact', 'company_to_contact_unlabeled'],
+  true,
+);
+const [DEAL_TO_CONTACT, CONTACT_TO_DEAL] = pair('deals', 'contacts', ['deal_to_contact'], ['contact_to_deal']);
+const [DEAL_TO_PRIMARY_COMPANY, PRIMARY_COMPANY_TO_DEAL] = pair(
+  'deals',
+  'companies',
+  ['deal_to_company', 'deal_to_company_unlabeled'],
+  ['company_to_deal', 'company_to_deal_unlabeled'],
+  true,
+);
+const [DEAL_TO_LINE_ITEM, LINE_ITEM_TO_DEAL] = pair('deals', 'line_items', ['deal_to_line_item'], ['line_item_to_deal']);
+const [CONTACT_TO_COMPANY, COMPANY_TO_CONTACT] = pair(
+  'contacts',
+  'companies',
+  ['contact_to_company_unlabeled'],
+  ['company_to_contact_unlabeled'],
+);
+const [DEAL_TO_COMPANY, COMPANY_TO_DEAL] = pair(
+  'deals',
+  'companies',
+  ['deal_to_company_unlabeled'],
+  ['company_to_deal_unlabeled'],
+);
+
+/**
+ * HubSpot's default association type ids between the sandbox's object types, as
+ * `@hubspot/api-client`'s `AssociationTypes` lists them (e.g. 5 deal → primary company,
+ * 19 deal → line item, 20 line item → deal). The portal has no custom labels.
+ */
+export const HUBSPOT_DEFINED_ASSOCIATIONS: Readonly<Record<number, AssociationKind>> = {
+  1: CONTACT_TO_PRIMARY_COMPANY,
+  2: PRIMARY_COMPANY_TO_CONTACT,
+  3: DEAL_TO_CONTACT,
+  4: CONTACT_TO_DEAL,
+  5: DEAL_TO_PRIMARY_COMPANY,
+  6: PRIMARY_COMPANY_TO_DEAL,
+  19: DEAL_TO_LINE_ITEM,
+  20: LINE_ITEM_TO_DEAL,
+  279: CONTACT_TO_COMPANY,
+  280: COMPANY_TO_CONTACT,
+  341: DEAL_TO_COMPANY,
+  342: COMPANY_TO_DEAL,
+};
+
 /** Resolves an object type as HubSpot accepts it in paths and `associations`: plural, singular or `0-3`-style id. */
 export function resolveObjectType(name: string): ObjectType | undefined {
   const key = name.trim().toLowerCase();
@@ -195,28 +275,13 @@ function record(type: ObjectType, id: string, properties: Record<string, string>
   };
 }
 
-function associate(
-  objects: PortalObjects,
-  from: [ObjectType, string],
-  to: [ObjectType, string],
-  types: { readonly forward: readonly string[]; readonly backward: readonly string[] },
-): void {
+function associate(objects: PortalObjects, from: [ObjectType, string], to: [ObjectType, string], typeId: number): void {
+  const kind = HUBSPOT_DEFINED_ASSOCIATIONS[typeId]!;
   const source = objects[from[0]][from[1]]!;
   const target = objects[to[0]][to[1]]!;
-  (source.associations[to[0]] ??= []).push(...types.forward.map((type) => ({ id: to[1], type })));
-  (target.associations[from[0]] ??= []).push(...types.backward.map((type) => ({ id: from[1], type })));
+  (source.associations[to[0]] ??= []).push(...kind.forward.map((type) => ({ id: to[1], type })));
+  (target.associations[from[0]] ??= []).push(...kind.backward.map((type) => ({ id: from[1], type })));
 }
-
-const PRIMARY_COMPANY = {
-  forward: ['deal_to_company', 'deal_to_company_unlabeled'],
-  backward: ['company_to_deal', 'company_to_deal_unlabeled'],
-};
-const DEAL_CONTACT = { forward: ['deal_to_contact'], backward: ['contact_to_deal'] };
-const DEAL_LINE_ITEM = { forward: ['deal_to_line_item'], backward: ['line_item_to_deal'] };
-const CONTACT_COMPANY = {
-  forward: ['contact_to_company', 'contact_to_company_unlabeled'],
-  backward: ['company_to_contact', 'company_to_contact_unlabeled'],
-};
 
 interface SeedLine {
   readonly id: string;
@@ -293,8 +358,8 @@ export function seedPortalObjects(): PortalObjects {
     zip: '20121',
     country: 'Italy',
   });
-  associate(objects, ['contacts', '3001'], ['companies', '2001'], CONTACT_COMPANY);
-  associate(objects, ['contacts', '3002'], ['companies', '2002'], CONTACT_COMPANY);
+  associate(objects, ['contacts', '3001'], ['companies', '2001'], 1);
+  associate(objects, ['contacts', '3002'], ['companies', '2002'], 1);
 
   const deals: { id: string; name: string; company?: string; contact: string; closedate: string; lines: SeedLine[] }[] = [
     {
@@ -336,8 +401,8 @@ export function seedPortalObjects(): PortalObjects {
       deal_currency_code: 'EUR',
       closedate: deal.closedate,
     });
-    if (deal.company !== undefined) associate(objects, ['deals', deal.id], ['companies', deal.company], PRIMARY_COMPANY);
-    associate(objects, ['deals', deal.id], ['contacts', deal.contact], DEAL_CONTACT);
+    if (deal.company !== undefined) associate(objects, ['deals', deal.id], ['companies', deal.company], 5);
+    associate(objects, ['deals', deal.id], ['contacts', deal.contact], 3);
     for (const line of deal.lines) {
       const product = PRODUCTS[line.productId as keyof typeof PRODUCTS];
       const price = Number(product.price);
@@ -354,7 +419,7 @@ export function seedPortalObjects(): PortalObjects {
         ...(line.discountPercent === undefined ? {} : { hs_discount_percentage: String(line.discountPercent) }),
         ...(line.unitDiscount === undefined ? {} : { discount: line.unitDiscount.toFixed(2) }),
       });
-      associate(objects, ['deals', deal.id], ['line_items', line.id], DEAL_LINE_ITEM);
+      associate(objects, ['deals', deal.id], ['line_items', line.id], 19);
     }
     objects.deals[deal.id]!.properties['amount'] = total.toFixed(2);
   }

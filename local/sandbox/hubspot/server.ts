@@ -2,27 +2,37 @@
  * A HubSpot-compatible sandbox on `node:http`: the CRM v3 objects subset Harmony
  * uses, exactly as the official `@hubspot/api-client` calls it, with HubSpot's
  * response and error shapes and Bearer auth; signed `deal.propertyChange` webhooks
- * when a deal's stage changes; fault injection and canned responses for tests.
+ * when a deal's stage is set; fault injection and canned responses for tests.
  *
  * Routes:
  * - `GET /crm/v3/objects/{type}` (page), `GET|PATCH /crm/v3/objects/{type}/{id}`,
  *   `POST /crm/v3/objects/{type}/batch/read` — types `deals`, `companies`, `contacts`,
  *   `line_items`, `products`
+ * - `POST /crm/v3/objects/{type}` and `POST /crm/v3/objects/{type}/batch/create`, with
+ *   `properties` and HubSpot-defined `associations` — types `deals`, `line_items`,
+ *   `companies`, `contacts`
  * - `POST|DELETE /__sandbox/faults` — a `FaultRequest`; operations are named
- *   `GET /crm/v3/objects/deals`, `PATCH /crm/v3/objects/deals`,
- *   `POST /crm/v3/objects/line_items/batch/read`…
+ *   `GET /crm/v3/objects/deals`, `PATCH /crm/v3/objects/deals`, `POST /crm/v3/objects/deals`,
+ *   `POST /crm/v3/objects/line_items/batch/create`, `POST /crm/v3/objects/line_items/batch/read`…
  * - `POST|DELETE /__sandbox/responses` — answer the next N calls of an operation with
  *   a given status and body (a malformed vendor response, say)
  * - `GET /__sandbox/webhook-deliveries` — every delivery attempt, oldest first
+ *
+ * Webhooks: the sandbox's app subscribes to `deal.propertyChange` for `dealstage` only,
+ * not to `deal.creation`. A PATCH that changes a deal's stage and a create that sets one
+ * each emit one `deal.propertyChange` event (`changeSource: "API"`), so a deal created
+ * in `closedwon` reaches Harmony as one moved there does. (HubSpot's docs do not say
+ * whether a value set at creation fires `propertyChange`; the sandbox assumes it does.)
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { FaultInjector, FaultRequest } from '../faults.ts';
 import { JsonStore } from '../json-store.ts';
+import { batchCreate, createRecord, CREATABLE_TYPES, type DealStageSet } from './create-records.ts';
 import { batchRead, getRecord, listRecords, patchRecord } from './crm-objects.ts';
-import { resolveObjectType, singularName, type ObjectType } from './portal-data.ts';
+import { resolveObjectType, type ObjectType } from './portal-data.ts';
 import {
   hubspotError,
   internalError,
@@ -155,6 +165,31 @@ export async function startHubspotSandbox(options: HubspotSandboxOptions): Promi
     }
   };
 
+  /** Queues a `deal.propertyChange` (`dealstage`) event for each deal, when the app has a webhook URL. */
+  const enqueueStageChanges = (state: HubspotSandboxState, stages: readonly DealStageSet[]): void => {
+    if (outbox === undefined) return;
+    for (const { dealId, stage } of stages) {
+      const occurredAt = Date.now();
+      state.outbox.push({
+        event: {
+          eventId: state.nextEventId,
+          subscriptionId: DEAL_STAGE_SUBSCRIPTION_ID,
+          portalId,
+          appId,
+          occurredAt,
+          subscriptionType: 'deal.propertyChange',
+          objectId: Number(dealId),
+          changeSource: 'API',
+          propertyName: 'dealstage',
+          propertyValue: stage,
+        },
+        attempts: 0,
+        nextAttemptAt: occurredAt,
+      });
+      state.nextEventId += 1;
+    }
+  };
+
   const crm = (
     method: string,
     type: ObjectType,
@@ -168,31 +203,26 @@ export async function startHubspotSandbox(options: HubspotSandboxOptions): Promi
     if (rest.length === 2 && rest[0] === 'batch' && rest[1] === 'read' && method === 'POST') {
       return batchRead(objects, type, body);
     }
+    const batchCreates = rest.length === 2 && rest[0] === 'batch' && rest[1] === 'create';
+    if (method === 'POST' && (rest.length === 0 || batchCreates)) {
+      if (!CREATABLE_TYPES.includes(type)) return hubspotError(405, 'VALIDATION_ERROR', `the sandbox does not create ${type}`);
+      const create = rest.length === 0 ? createRecord : batchCreate;
+      const response = store.update((state) => {
+        const outcome = create(state, type, body, portalId);
+        enqueueStageChanges(state, outcome.dealStages);
+        return outcome.response;
+      });
+      outbox?.wake();
+      return response;
+    }
     const id = rest[0];
     if (rest.length === 1 && id !== undefined && method === 'GET') return getRecord(objects, type, id, query);
     if (rest.length === 1 && id !== undefined && method === 'PATCH') {
       const response = store.update((state) => {
         const outcome = patchRecord(state.objects, type, id, body, portalId);
         const stage = outcome.changes.find((change) => change.name === 'dealstage');
-        if (type === 'deals' && outbox !== undefined && stage !== undefined && stage.value !== '') {
-          const occurredAt = Date.now();
-          state.outbox.push({
-            event: {
-              eventId: state.nextEventId,
-              subscriptionId: DEAL_STAGE_SUBSCRIPTION_ID,
-              portalId,
-              appId,
-              occurredAt,
-              subscriptionType: `${singularName(type)}.propertyChange`,
-              objectId: Number(id),
-              changeSource: 'API',
-              propertyName: 'dealstage',
-              propertyValue: stage.value,
-            },
-            attempts: 0,
-            nextAttemptAt: occurredAt,
-          });
-          state.nextEventId += 1;
+        if (type === 'deals' && stage !== undefined && stage.value !== '') {
+          enqueueStageChanges(state, [{ dealId: id, stage: stage.value }]);
         }
         return outcome.response;
       });
