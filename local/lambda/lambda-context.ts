@@ -19,10 +19,18 @@ export interface LambdaIdentity {
   readonly accountId?: string;
 }
 
-/** Creates a fresh context for one invocation; its deadline starts now. */
-export function createLambdaContext(identity: LambdaIdentity): Context {
+/** What one invocation brings when its caller already fixed it (the local runtime's worker does). */
+export interface LambdaInvocation {
+  /** @default a fresh UUID */
+  readonly awsRequestId?: string;
+  /** Epoch milliseconds when the invocation times out. @default now + `identity.timeoutMs` */
+  readonly deadlineMs?: number;
+}
+
+/** Creates a fresh context for one invocation; its deadline starts now unless `invocation` fixes it. */
+export function createLambdaContext(identity: LambdaIdentity, invocation: LambdaInvocation = {}): Context {
   const timeoutMs = identity.timeoutMs ?? 30_000;
-  const deadline = Date.now() + timeoutMs;
+  const deadline = invocation.deadlineMs ?? Date.now() + timeoutMs;
   const region = identity.region ?? 'us-east-1';
   const accountId = identity.accountId ?? '000000000000';
   const unsupported = (name: string) => () => {
@@ -34,7 +42,7 @@ export function createLambdaContext(identity: LambdaIdentity): Context {
     functionVersion: '$LATEST',
     invokedFunctionArn: `arn:aws:lambda:${region}:${accountId}:function:${identity.functionName}`,
     memoryLimitInMB: String(identity.memoryLimitInMB ?? 256),
-    awsRequestId: randomUUID(),
+    awsRequestId: invocation.awsRequestId ?? randomUUID(),
     logGroupName: `/aws/lambda/${identity.functionName}`,
     logStreamName: `local/${new Date().toISOString().slice(0, 10)}/${randomUUID().slice(0, 8)}`,
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
