@@ -1,24 +1,24 @@
 /**
- * Runs a state machine rendered from a synthesized template (local/template) in
- * aws-local-stepfunctions, the way the local hub will: Lambda Tasks go to local
- * functions whose errors reach the state machine shaped as Lambda reports them,
- * SQS SendMessage Tasks go to a real SQS endpoint (fauxqs), and retry pauses are
- * cut to zero. Returns what the state machine did, from its event log.
+ * Runs one execution of a state machine rendered from a synthesized template
+ * (local/template) through the local hub's Step Functions service (in-memory sqlite,
+ * retry waits cut to zero), with the template's Lambda functions played by local
+ * functions: their errors reach the state machine as Lambda reports them, and SQS
+ * SendMessage Tasks go to a real SQS endpoint (fauxqs). Returns what the execution
+ * did, read from its AWS-shaped history.
  */
-import { SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { type RunOptions, StateMachine } from 'aws-local-stepfunctions';
+import { type InvokeOutcome, LocalStepFunctions } from '../../local/stepfunctions/service.ts';
 import type { TemplateStateMachine } from '../../local/template/state-machines.ts';
 
 /** A Lambda function as the test plays it: receives the Task's payload, returns a result or throws. */
 export type LocalFunction = (payload: Record<string, unknown>, call: { readonly stateName: string; readonly attempt: number }) => unknown;
 
-/** One event of the execution's log (aws-local-stepfunctions' EventLog, loosely typed). */
+/** One event of the execution's history, as GetExecutionHistory returns it. */
 export interface ExecutionEvent {
   readonly type: string;
-  readonly state?: { readonly name: string; readonly type: string; readonly input: unknown; readonly output?: unknown };
-  readonly Error?: string;
-  readonly Cause?: unknown;
-  readonly output?: unknown;
+  readonly id: number;
+  readonly previousEventId: number;
+  readonly timestamp: number;
+  readonly [details: string]: unknown;
 }
 
 /** What one execution did. */
@@ -46,92 +46,88 @@ export interface RunSagaOptions {
   readonly sqsEndpoint: string;
 }
 
-/** An error as Step Functions sees a Lambda function error: name = errorType, message = the JSON Lambda returns. */
-function asLambdaError(thrown: unknown): Error {
-  const error = thrown instanceof Error ? thrown : new Error(String(thrown));
-  const reported = new Error(JSON.stringify({ errorType: error.name, errorMessage: error.message, trace: [] }));
-  reported.name = error.name;
-  return reported;
-}
+const SCHEDULED = new Set(['LambdaFunctionScheduled', 'TaskScheduled']);
 
 /** Runs `machine` once with `input`. */
 export async function runSaga(machine: TemplateStateMachine, input: unknown, options: RunSagaOptions): Promise<SagaRun> {
-  const sqs = new SQSClient({
-    endpoint: options.sqsEndpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
-  const attempts = new Map<string, number>();
-  const handlers: NonNullable<NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers']> = {};
   for (const [stateName, target] of Object.entries(machine.tasks)) {
-    const state = machine.definition.States[stateName] as { Parameters?: Record<string, unknown> };
-    // aws-local-stepfunctions has no $$.State; the context below holds a placeholder RetryCount,
-    // and the Task gets the real attempt number here (each state of a saga is entered once).
-    const retryCountKeys = Object.entries(state.Parameters ?? {})
-      .filter(([key, value]) => key.endsWith('.$') && value === '$$.State.RetryCount')
-      .map(([key]) => key.slice(0, -2));
-    if (target.kind === 'lambda') {
-      const fn = options.functions[target.functionLogicalId];
-      if (fn === undefined) throw new Error(`no local function for ${target.functionLogicalId} (Task ${stateName})`);
-      handlers[stateName] = async (payload) => {
-        const attempt = attempts.get(stateName) ?? 0;
-        attempts.set(stateName, attempt + 1);
-        const request = { ...(payload as Record<string, unknown>) };
-        for (const key of retryCountKeys) request[key] = attempt;
-        try {
-          return ((await fn(request, { stateName, attempt })) ?? null) as never;
-        } catch (error) {
-          throw asLambdaError(error);
-        }
-      };
-    } else if (target.kind === 'sqs:sendMessage') {
-      handlers[stateName] = async (parameters) => {
-        const { QueueUrl, MessageBody } = parameters as { QueueUrl: string; MessageBody: unknown };
-        const body = typeof MessageBody === 'string' ? MessageBody : JSON.stringify(MessageBody);
-        const sent = await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: body }));
-        return { MessageId: sent.MessageId ?? '', MD5OfMessageBody: sent.MD5OfMessageBody ?? '' };
-      };
-    } else {
-      throw new Error(`Task ${stateName} calls ${target.resource}, which this runner does not serve`);
+    if (target.kind === 'lambda' && options.functions[target.functionLogicalId] === undefined) {
+      throw new Error(`no local function for ${target.functionLogicalId} (Task ${stateName})`);
     }
   }
-  const noPause = Object.fromEntries(Object.keys(machine.tasks).map((name) => [name, 0]));
-  const stateMachine = new StateMachine(machine.definition);
-  const execution = stateMachine.run(input as never, {
-    overrides: { taskResourceLocalHandlers: handlers, retryIntervalOverrides: noPause },
-    context: {
-      Execution: { Name: options.executionName, Id: `${machine.arn.replace(':stateMachine:', ':execution:')}:${options.executionName}` },
-      StateMachine: { Id: machine.arn, Name: machine.name },
-      State: { Name: '', EnteredTime: '', RetryCount: 0 },
+  const [, , , region = 'us-east-1', accountId = '000000000000'] = machine.arn.split(':');
+  const attempts = new Map<string, number>();
+  const service = new LocalStepFunctions({
+    machines: [machine],
+    sqsEndpoint: options.sqsEndpoint,
+    region,
+    accountId,
+    retryIntervalScale: 0,
+    invoke: async (functionLogicalId, payload, call): Promise<InvokeOutcome> => {
+      const fn = options.functions[functionLogicalId];
+      if (fn === undefined) throw new Error(`no local function for ${functionLogicalId}`);
+      const attempt = attempts.get(call.stateName) ?? 0;
+      attempts.set(call.stateName, attempt + 1);
+      try {
+        const result = await fn(payload as Record<string, unknown>, { stateName: call.stateName, attempt });
+        return { status: 'ok', result: result ?? null, durationMs: 0 };
+      } catch (thrown) {
+        const error = thrown instanceof Error ? thrown : new Error(String(thrown));
+        return { status: 'error', errorType: error.name, errorMessage: error.message, trace: [], durationMs: 0 };
+      }
     },
   });
-  let output: unknown;
-  let status: SagaRun['status'] = 'SUCCEEDED';
   try {
-    output = await execution.result;
-  } catch {
-    status = 'FAILED';
+    const { executionArn } = (await service.handle('StartExecution', {
+      stateMachineArn: machine.arn,
+      name: options.executionName,
+      input: JSON.stringify(input),
+    })) as { executionArn: string };
+    await service.whenSettled(executionArn);
+    const described = (await service.handle('DescribeExecution', { executionArn })) as {
+      status: string;
+      output?: string;
+      error?: string;
+      cause?: string;
+    };
+    const events = (await service.handle('GetExecutionHistory', { executionArn, maxResults: 1000 })) as { events: ExecutionEvent[] };
+    return summarize(described, events.events);
+  } finally {
+    await service.close();
   }
-  const events: ExecutionEvent[] = [];
-  for await (const event of execution.eventLogs) events.push(event as ExecutionEvent);
-  sqs.destroy();
-  const failed = events.find((event) => event.type === 'ExecutionFailed');
-  const retries: Record<string, number> = {};
-  const inputs: Record<string, unknown> = {};
+}
+
+function summarize(
+  described: { status: string; output?: string; error?: string; cause?: string },
+  events: readonly ExecutionEvent[],
+): SagaRun {
+  if (described.status !== 'SUCCEEDED' && described.status !== 'FAILED') {
+    throw new Error(`execution ended ${described.status}`);
+  }
   const statesEntered: string[] = [];
+  const inputs: Record<string, unknown> = {};
+  const retries: Record<string, number> = {};
+  let current: string | undefined;
+  let scheduled = 0;
   for (const event of events) {
-    if (event.state === undefined) continue;
-    if (event.type === 'StateEntered') {
-      statesEntered.push(event.state.name);
-      inputs[event.state.name] = event.state.input;
+    const entered = event.stateEnteredEventDetails as { name: string; input: string } | undefined;
+    if (entered !== undefined) {
+      statesEntered.push(entered.name);
+      inputs[entered.name] = JSON.parse(entered.input);
+      current = entered.name;
+      scheduled = 0;
     }
-    if (event.type === 'StateRetried') retries[event.state.name] = (retries[event.state.name] ?? 0) + 1;
+    if (SCHEDULED.has(event.type) && current !== undefined) {
+      scheduled += 1;
+      // Every scheduling of a Task after the first within one entry is a retry.
+      if (scheduled > 1) retries[current] = (retries[current] ?? 0) + 1;
+    }
   }
   return {
-    status,
-    output,
-    error: failed?.Error,
-    cause: failed === undefined ? undefined : String(failed.Cause),
+    status: described.status,
+    output: described.output === undefined ? undefined : JSON.parse(described.output),
+    error: described.error,
+    cause: described.cause,
     statesEntered,
     retries,
     inputs,
