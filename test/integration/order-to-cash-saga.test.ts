@@ -16,7 +16,7 @@ import { TemplateResolver } from '../../local/template/resolve-intrinsics.ts';
 import { stateMachinesOf, type TemplateStateMachine } from '../../local/template/state-machines.ts';
 import { startHandlerStores, type HandlerStores } from '../support/handler-stores.ts';
 import { startSqs } from '../support/local-aws.ts';
-import { connectOdooReader } from '../support/odoo-reader.ts';
+import { connectOdooReader } from '../../local/sandbox/odoo/community-client.ts';
 import { runSaga } from '../support/run-saga.ts';
 import { synthHarmony } from '../support/synth.ts';
 

@@ -1,6 +1,6 @@
 /**
  * Reads an Odoo (the sandbox, or a real one) through an existing community client,
- * `odoo-xmlrpc`, so end-to-end tests check the ERP with a client Harmony did not write.
+ * `odoo-xmlrpc`, so the demo and end-to-end tests see the ERP through a client Harmony did not write.
  */
 import { createRequire } from 'node:module';
 
