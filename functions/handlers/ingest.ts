@@ -30,7 +30,7 @@ const target = {
 };
 
 const ingest = (_event: APIGatewayProxyEvent, context: WebhookContext): Promise<APIGatewayProxyResult> =>
-  acceptWebhook(context.webhook, target);
+  acceptWebhook(context.webhook, target, context);
 
 export const handler = middy(ingest)
   .use(injectLambdaContext(logger))

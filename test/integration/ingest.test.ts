@@ -136,6 +136,25 @@ describe('ingest: accepted deliveries', () => {
   });
 });
 
+describe('ingest: a delivery racing another delivery of the same event', () => {
+  it('is not acknowledged while the other is still publishing, so the sender retries instead of the event being lost', async () => {
+    const body = JSON.stringify([hubspotEvent({ objectId: 5005 })]);
+    bus.delayNext(1500);
+    const first = send(delivery(body));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    const racing = await send(delivery(body));
+    const firstDone = await first;
+    const later = await send(delivery(body));
+
+    expect(racing.statusCode).toBe(503);
+    expect(racing.headers?.['retry-after']).toBe('5');
+    expect(firstDone.statusCode).toBe(200);
+    expect(JSON.parse(later.body)).toEqual({ accepted: 0, duplicates: 1 });
+    expect(bus.entries.filter((entry) => JSON.parse(entry.Detail).dealId === '5005')).toHaveLength(1);
+  });
+});
+
 describe('ingest: rejected deliveries put nothing on the bus', () => {
   const body = () => JSON.stringify([hubspotEvent()]);
   const cases: [string, () => ReturnType<typeof delivery>, number, RegExp][] = [

@@ -23,6 +23,8 @@ export interface EventBridgeRecorder {
   readonly endpoint: string;
   readonly entries: RecordedEntry[];
   failNext(count: number): void;
+  /** Holds the answer to the next PutEvents call for `ms` milliseconds (a slow bus). */
+  delayNext(ms: number): void;
   stop(): Promise<void>;
 }
 
@@ -30,6 +32,7 @@ export interface EventBridgeRecorder {
 export async function startEventBridgeRecorder(): Promise<EventBridgeRecorder> {
   const entries: RecordedEntry[] = [];
   let failures = 0;
+  let delayMs = 0;
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -52,8 +55,14 @@ export async function startEventBridgeRecorder(): Promise<EventBridgeRecorder> {
         entries.push({ ...entry, EventId });
         return { EventId };
       });
-      response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
-      response.end(JSON.stringify({ FailedEntryCount: failed, Entries: results }));
+      const answer = () => {
+        response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+        response.end(JSON.stringify({ FailedEntryCount: failed, Entries: results }));
+      };
+      const wait = delayMs;
+      delayMs = 0;
+      if (wait > 0) setTimeout(answer, wait);
+      else answer();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -63,6 +72,9 @@ export async function startEventBridgeRecorder(): Promise<EventBridgeRecorder> {
     entries,
     failNext: (count) => {
       failures = count;
+    },
+    delayNext: (ms) => {
+      delayMs = ms;
     },
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

@@ -1,10 +1,10 @@
 /**
  * Publishes a verified delivery's events and answers the vendor: 200 with counts
  * once every event is on the bus (or known as a duplicate), 503 when any could
- * not be put, so the vendor redelivers.
+ * not be put or is still being put by another delivery, so the vendor redelivers.
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import { RetryableError, describeError } from '../errors.ts';
 import { MetricName } from '../metric-names.ts';
 import { logger, metrics } from '../observability.ts';
@@ -16,10 +16,11 @@ import { reject, respond } from './webhook-request.ts';
 export async function acceptWebhook(
   webhook: VerifiedWebhook | undefined,
   target: PublishTarget,
+  lambdaContext?: Context,
 ): Promise<APIGatewayProxyResult> {
   if (webhook === undefined) throw new Error('ingest: guardWebhook middleware did not run');
   try {
-    const result = await publishOnce(webhook.events, target, webhook.receivedAt);
+    const result = await publishOnce(webhook.events, target, webhook.receivedAt, lambdaContext);
     metrics.addMetric(MetricName.WebhookEventsAccepted, MetricUnit.Count, result.accepted);
     metrics.addMetric(MetricName.WebhookEventsDuplicate, MetricUnit.Count, result.duplicates);
     logger.info('webhook accepted', { source: webhook.request.source, ...result });
@@ -27,6 +28,6 @@ export async function acceptWebhook(
   } catch (error) {
     if (!(error instanceof RetryableError)) throw error;
     logger.error('webhook could not be published; the sender will redeliver', { error: describeError(error) });
-    return reject(503, 'ServiceUnavailable', 'events could not be stored; please retry');
+    return { ...reject(503, 'ServiceUnavailable', 'events could not be stored yet; please retry'), headers: { 'content-type': 'application/json', 'retry-after': '5' } };
   }
 }

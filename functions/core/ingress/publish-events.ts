@@ -7,6 +7,7 @@
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { IdempotencyAlreadyInProgressError, IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
+import type { Context } from 'aws-lambda';
 import type { AuditLog } from '../audit.ts';
 import { eventBridge } from '../aws-clients.ts';
 import { RetryableError } from '../errors.ts';
@@ -48,6 +49,7 @@ export async function publishOnce(
   events: readonly HubEvent[],
   target: PublishTarget,
   receivedAt: Date,
+  lambdaContext?: Context,
 ): Promise<PublishResult> {
   const fresh = new Set<string>();
   const putAndAudit = async (event: HubEvent): Promise<{ busEventId: string }> => {
@@ -83,13 +85,14 @@ export async function publishOnce(
     fresh.add(event.eventId);
     return { busEventId: entry.EventId };
   };
-  const publish = makeIdempotent(putAndAudit, {
-    persistenceStore: target.persistenceStore,
-    config: new IdempotencyConfig({
-      eventKeyJmesPath: 'eventId',
-      expiresAfterSeconds: target.dedupWindowSeconds ?? 3 * 86_400,
-    }),
+  const config = new IdempotencyConfig({
+    eventKeyJmesPath: 'eventId',
+    expiresAfterSeconds: target.dedupWindowSeconds ?? 3 * 86_400,
   });
+  // With the context, an event whose invocation died mid-way (crash, timeout) is only
+  // "in progress" until that invocation's deadline, and a redelivery after it publishes it.
+  if (lambdaContext !== undefined) config.registerLambdaContext(lambdaContext);
+  const publish = makeIdempotent(putAndAudit, { persistenceStore: target.persistenceStore, config });
   let duplicates = 0;
   const failures: unknown[] = [];
   for (let start = 0; start < events.length; start += PARALLEL_PUTS) {
@@ -100,8 +103,9 @@ export async function publishOnce(
       if (outcome.status === 'fulfilled') {
         if (!fresh.has(event.eventId)) duplicates += 1;
       } else if (outcome.reason instanceof IdempotencyAlreadyInProgressError) {
-        // Another delivery of the same event is publishing it right now.
-        duplicates += 1;
+        // Another delivery is publishing this event right now — or was, and died. Only a later
+        // redelivery can tell which, so this one must not be acknowledged as done.
+        failures.push(outcome.reason);
       } else {
         failures.push(outcome.reason);
       }

@@ -1,0 +1,334 @@
+/**
+ * The local hub: the whole Harmony stack on one machine, from the same
+ * synthesized template and the same handler modules that `cdk deploy` ships.
+ * It wires DynamoDB (dynalite), SQS (fauxqs with SQLite persistence),
+ * EventBridge and Step Functions (Harmony's own, durable in node:sqlite), the
+ * Lambda functions (worker threads), their SQS event source mappings, the
+ * webhook ingress, the alarms, and the sandbox CRM and ERP — and names every
+ * template resource it does not emulate.
+ */
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { startFauxqs } from 'fauxqs';
+import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { formatSlackAlarm, postToSlack, type AlarmNotification } from '../functions/core/alarm-message.ts';
+import { LocalAlarms, type LocalMetricReader } from './alarms.ts';
+import type { HubEnvironment } from './config.ts';
+import { startAwsEndpoint } from './endpoint/server.ts';
+import { LocalEventBridge } from './eventbridge/service.ts';
+import { startIngress, type Ingress } from './ingress/server.ts';
+import { functionsOf, unsupportedFunctionsOf, type LocalFunction } from './lambda/functions.ts';
+import { LocalLambdaRuntime } from './lambda/runtime.ts';
+import { SqsEventSourceMappings } from './lambda/sqs-event-source.ts';
+import { provisionQueues, provisionTables } from './provision.ts';
+import { startHubspotSandbox, type HubspotSandbox } from './sandbox/hubspot/server.ts';
+import { startOdooSandbox, type OdooSandbox } from './sandbox/odoo/index.ts';
+import { LocalStepFunctions } from './stepfunctions/service.ts';
+import { synthesizeCached } from './synth-cache.ts';
+import { TemplateResolver } from './template/resolve-intrinsics.ts';
+import { stateMachinesOf } from './template/state-machines.ts';
+import { describeUnemulated } from './unemulated.ts';
+
+/** The repository root: handler entries in the template are relative to it. */
+export const PROJECT_ROOT = fileURLToPath(new URL('../', import.meta.url));
+
+const REGION = 'us-east-1';
+const ACCOUNT_ID = '000000000000';
+const LOCAL_CREDENTIALS = { AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' } as const;
+
+/** A running hub. */
+export interface RunningHub {
+  readonly awsEndpoint: string;
+  readonly ingressUrl: string;
+  readonly hubspotUrl: string | undefined;
+  readonly odooUrl: string | undefined;
+  readonly dataDir: string;
+  /** Milliseconds from `startHub` to ready. */
+  readonly startupMs: number;
+  /** Whether the template came from the synth cache. */
+  readonly synthCached: boolean;
+  /** One line per template resource (or alarm) not emulated, with why. */
+  readonly unemulated: readonly string[];
+  readonly runtime: LocalLambdaRuntime;
+  readonly stepFunctions: LocalStepFunctions;
+  readonly eventBridge: LocalEventBridge;
+  readonly alarms: LocalAlarms;
+  stop(): Promise<void>;
+}
+
+/** Options of `startHub`. */
+export interface HubOptions {
+  readonly environment: HubEnvironment;
+  /** Where progress lines go. @default console.log */
+  readonly log?: (line: string) => void;
+  /** Where alarm notifications go besides Slack. @default the log */
+  readonly onAlarm?: (notification: AlarmNotification) => void;
+}
+
+async function freePort(host: string, wanted: number): Promise<number> {
+  if (wanted !== 0) return wanted;
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, host, done));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((done) => server.close(() => done()));
+  return port;
+}
+
+function listenError(variable: string, port: number, host: string) {
+  return (error: NodeJS.ErrnoException) =>
+    error.code === 'EADDRINUSE' ? new Error(`port ${port} on ${host} is already taken — set ${variable} to a free port`) : error;
+}
+
+async function startDynalite(path: string, host: string): Promise<{ url: string; close(): Promise<void> }> {
+  const dynalite = createRequire(import.meta.url)('dynalite') as (options: Record<string, unknown>) => Server;
+  const server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((done, fail) => {
+    server.once('error', fail);
+    server.listen(0, host, done);
+  });
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://${host}:${port}`, close: () => new Promise<void>((done) => server.close(() => done())) };
+}
+
+/**
+ * The environment each function gets locally, over its template environment: connector
+ * settings from the hub's environment instead of Secrets Manager ARNs.
+ */
+function connectorOverrides(environment: HubEnvironment, urls: { hubspot: string | undefined; odoo: string | undefined }) {
+  return (fn: LocalFunction): Record<string, string> => {
+    const overrides: Record<string, string> = {};
+    const has = (name: string) => name in fn.environment;
+    if (has('HUBSPOT_SECRET_ARN')) {
+      overrides.HUBSPOT_SECRET_ARN = '';
+      overrides.HUBSPOT_ACCESS_TOKEN = environment.HUBSPOT_ACCESS_TOKEN;
+      overrides.HUBSPOT_CLIENT_SECRET = environment.HUBSPOT_CLIENT_SECRET;
+      const hubspotUrl = environment.HUBSPOT_BASE_URL ?? urls.hubspot;
+      if (hubspotUrl !== undefined) overrides.HUBSPOT_BASE_URL = hubspotUrl;
+    }
+    if (has('ODOO_SECRET_ARN')) {
+      overrides.ODOO_SECRET_ARN = '';
+      overrides.ODOO_API_KEY = environment.ODOO_API_KEY;
+      overrides.ODOO_DB = environment.ODOO_DB;
+      overrides.ODOO_USERNAME = environment.ODOO_USERNAME;
+      const odooUrl = environment.ODOO_URL ?? urls.odoo;
+      if (odooUrl !== undefined) overrides.ODOO_URL = odooUrl;
+    }
+    if (has('SLACK_WEBHOOK_SECRET_ARN')) {
+      overrides.SLACK_WEBHOOK_SECRET_ARN = '';
+      if (environment.SLACK_WEBHOOK_URL !== undefined) overrides.SLACK_WEBHOOK_URL = environment.SLACK_WEBHOOK_URL;
+    }
+    return overrides;
+  };
+}
+
+/** Starts the hub; everything it started is stopped again if a later part fails. */
+export async function startHub(options: HubOptions): Promise<RunningHub> {
+  const started = performance.now();
+  const env = options.environment;
+  const log = options.log ?? ((line: string) => console.log(line));
+  const host = env.HARMONY_HOST;
+  const dataDir = resolve(env.HARMONY_DATA_DIR);
+  for (const folder of ['synth', 'dynamodb', 'sqs', 'stepfunctions', 'eventbridge', 'sandbox']) {
+    mkdirSync(join(dataDir, folder), { recursive: true });
+  }
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    stops.length = 0;
+  };
+  try {
+    const synth = synthesizeCached({ projectRoot: PROJECT_ROOT, cacheDir: join(dataDir, 'synth') });
+    log(`template ${synth.stackName} ${synth.cached ? 'from cache' : 'synthesized'} (${synth.hash})`);
+
+    const awsPort = await freePort(host, env.HARMONY_AWS_PORT);
+    const ingressPort = await freePort(host, env.HARMONY_INGRESS_PORT);
+    const awsEndpoint = `http://${host}:${awsPort}`;
+
+    let hubspot: HubspotSandbox | undefined;
+    let odoo: OdooSandbox | undefined;
+    if (env.HARMONY_SANDBOXES) {
+      hubspot = await startHubspotSandbox({
+        port: env.HARMONY_HUBSPOT_PORT,
+        host,
+        dataDir: join(dataDir, 'sandbox', 'hubspot'),
+        accessToken: env.HUBSPOT_ACCESS_TOKEN,
+        clientSecret: env.HUBSPOT_CLIENT_SECRET,
+        webhookUrl: `http://${host}:${ingressPort}/webhooks/hubspot`,
+      }).catch((error: NodeJS.ErrnoException) => Promise.reject(listenError('HARMONY_HUBSPOT_PORT', env.HARMONY_HUBSPOT_PORT, host)(error)));
+      stops.push(() => hubspot!.close());
+      odoo = await startOdooSandbox({
+        port: env.HARMONY_ODOO_PORT,
+        host,
+        dataDir: join(dataDir, 'sandbox', 'odoo'),
+        db: env.ODOO_DB,
+        username: env.ODOO_USERNAME,
+        apiKey: env.ODOO_API_KEY,
+      }).catch((error: NodeJS.ErrnoException) => Promise.reject(listenError('HARMONY_ODOO_PORT', env.HARMONY_ODOO_PORT, host)(error)));
+      stops.push(() => odoo!.close());
+    }
+
+    const dynamo = await startDynalite(join(dataDir, 'dynamodb'), host);
+    stops.push(() => dynamo.close());
+    const sqsServer = await startFauxqs({ port: 0, host, logger: false, dataDir: join(dataDir, 'sqs') });
+    stops.push(() => sqsServer.stop());
+
+    const resolver = new TemplateResolver(synth.template, {
+      region: REGION,
+      accountId: ACCOUNT_ID,
+      stackName: synth.stackName,
+      sqsEndpoint: awsEndpoint,
+    });
+    const eventBridge = new LocalEventBridge({
+      resolver,
+      dataDir: join(dataDir, 'eventbridge'),
+      sqsEndpoint: sqsServer.address,
+      region: REGION,
+      accountId: ACCOUNT_ID,
+      // Leftover outbox rows wait until the queues they target exist again.
+      deferDelivery: true,
+    });
+    stops.push(async () => eventBridge.close());
+
+    const functions = functionsOf(
+      resolver,
+      connectorOverrides(env, { hubspot: hubspot?.url, odoo: odoo?.url }),
+    );
+    const runtime = new LocalLambdaRuntime({
+      functions,
+      projectRoot: PROJECT_ROOT,
+      baseEnvironment: {
+        AWS_REGION: REGION,
+        AWS_DEFAULT_REGION: REGION,
+        ...LOCAL_CREDENTIALS,
+        AWS_ENDPOINT_URL: awsEndpoint,
+        POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+        POWERTOOLS_METRICS_DISABLED: 'true',
+      },
+    });
+    stops.push(() => runtime.stop());
+
+    const stepFunctions = new LocalStepFunctions({
+      machines: stateMachinesOf(resolver),
+      dataDir: join(dataDir, 'stepfunctions'),
+      invoke: (functionLogicalId, payload) => runtime.invoke(functionLogicalId, payload),
+      sqsEndpoint: sqsServer.address,
+      region: REGION,
+      accountId: ACCOUNT_ID,
+    });
+    stops.push(async () => stepFunctions.close());
+
+    const endpoint = await startAwsEndpoint({
+      port: awsPort,
+      host,
+      jsonServices: [eventBridge, stepFunctions],
+      proxies: { dynamodb: dynamo.url, sqs: sqsServer.address },
+    }).catch((error: NodeJS.ErrnoException) => Promise.reject(listenError('HARMONY_AWS_PORT', awsPort, host)(error)));
+    stops.push(() => endpoint.close());
+
+    const tables = await provisionTables(resolver, dynamo.url);
+    const queues = await provisionQueues(resolver, awsEndpoint);
+    eventBridge.startDelivery();
+    log(`tables: ${tables.created.length} created, ${tables.existing.length} kept; queues: ${queues.created.length} created, ${queues.existing.length} kept`);
+
+    const mappings = new SqsEventSourceMappings({ resolver, sqsEndpoint: awsEndpoint, runtime });
+    mappings.start();
+    stops.push(() => mappings.stop());
+    await stepFunctions.resume();
+
+    let apiServerErrors = 0;
+    let ready = false;
+    const ingestFunction = functions.find((fn) => fn.entry === 'functions/handlers/ingest.ts');
+    if (ingestFunction === undefined) throw new Error('the template has no ingest function (functions/handlers/ingest.ts)');
+    const ingress: Ingress = await startIngress({
+      host,
+      port: ingressPort,
+      invoke: (event) => runtime.invoke(ingestFunction.logicalId, event),
+      ready: () => ready,
+      onResponse: (status) => {
+        if (status >= 500) apiServerErrors += 1;
+      },
+    });
+    stops.push(() => ingress.close());
+
+    const sqsClient = new SQSClient({
+      endpoint: awsEndpoint,
+      region: REGION,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    stops.push(async () => sqsClient.destroy());
+    const queueUrlByName = new Map(queues.created.concat(queues.existing).map((queue) => [queue.queueName, queue.queueUrl]));
+    const read: LocalMetricReader = async (namespace, metricName, dimensions) => {
+      if (namespace === 'AWS/SQS' && metricName === 'ApproximateNumberOfMessagesVisible') {
+        const url = queueUrlByName.get(dimensions.QueueName ?? '');
+        if (url === undefined) return undefined;
+        const answer = await sqsClient.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages'] }));
+        return { kind: 'gauge', value: Number(answer.Attributes?.ApproximateNumberOfMessages ?? 0) };
+      }
+      if (namespace === 'AWS/Lambda' && (metricName === 'Errors' || metricName === 'Throttles')) {
+        const stats = runtime.stats().find((fn) => fn.functionName === dimensions.FunctionName);
+        if (stats === undefined) return undefined;
+        return { kind: 'counter', value: metricName === 'Errors' ? stats.errors : stats.throttles };
+      }
+      if (namespace === 'AWS/States') {
+        const value = stepFunctions.metric(dimensions.StateMachineArn ?? '', metricName);
+        return value === undefined ? undefined : { kind: 'counter', value };
+      }
+      if (namespace === 'AWS/ApiGateway' && metricName === '5XXError') return { kind: 'counter', value: apiServerErrors };
+      return undefined;
+    };
+    const alarms = new LocalAlarms({
+      resolver,
+      read,
+      notify: async (notification) => {
+        (options.onAlarm ?? ((alarm) => log(`ALARM ${alarm.NewStateValue} ${alarm.AlarmName}: ${alarm.NewStateReason}`)))(notification);
+        if (env.SLACK_WEBHOOK_URL !== undefined) {
+          await postToSlack(env.SLACK_WEBHOOK_URL, formatSlackAlarm(notification)).catch((error: Error) =>
+            log(`Slack did not take the alarm: ${error.message}`),
+          );
+        }
+      },
+    });
+    await alarms.evaluate();
+    let evaluating = false;
+    const alarmTimer = setInterval(() => {
+      if (evaluating) return;
+      evaluating = true;
+      alarms.evaluate().catch((error: Error) => log(`alarm evaluation failed: ${error.message}`)).finally(() => {
+        evaluating = false;
+      });
+    }, env.HARMONY_ALARM_INTERVAL_SECONDS * 1000);
+    alarmTimer.unref();
+    stops.push(async () => clearInterval(alarmTimer));
+
+    const unemulated = [
+      ...describeUnemulated(synth.template),
+      ...unsupportedFunctionsOf(resolver).map((fn) => `Lambda ${fn.functionName}: ${fn.reason}`),
+      ...mappings.unsupported.map((mapping) => `event source mapping ${mapping.logicalId}: ${mapping.reason}`),
+      ...alarms.unsupported.map((line) => `alarm ${line}`),
+    ];
+    ready = true;
+    return {
+      awsEndpoint,
+      ingressUrl: ingress.url,
+      hubspotUrl: hubspot?.url,
+      odooUrl: odoo?.url,
+      dataDir,
+      startupMs: performance.now() - started,
+      synthCached: synth.cached,
+      unemulated,
+      runtime,
+      stepFunctions,
+      eventBridge,
+      alarms,
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
