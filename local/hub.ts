@@ -1,14 +1,12 @@
 /**
  * The local hub: the whole Harmony stack on one machine, from the same
  * synthesized template and the same handler modules that `cdk deploy` ships.
- * It wires DynamoDB (dynalite), SQS (fauxqs with SQLite persistence),
- * EventBridge and Step Functions (Harmony's own, durable in node:sqlite), the
+ * It wires DynamoDB (dynalite), and SQS, EventBridge and Step Functions
+ * (Harmony's own, durable in node:sqlite), the
  * Lambda functions (worker threads), their SQS event source mappings, the
  * webhook ingress, the alarms, and the sandbox CRM and ERP — and names every
  * template resource it does not emulate.
  */
-import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { startFauxqs } from 'fauxqs';
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer, type Server } from 'node:http';
@@ -28,6 +26,8 @@ import { SqsEventSourceMappings } from './lambda/sqs-event-source.ts';
 import { provisionQueues, provisionTables } from './provision.ts';
 import { startHubspotSandbox, type HubspotSandbox } from './sandbox/hubspot/server.ts';
 import { startOdooSandbox, type OdooSandbox } from './sandbox/odoo/index.ts';
+import { LocalSqs } from './sqs/service.ts';
+import { startSqsHttpServer } from './sqs/http-server.ts';
 import { LocalStepFunctions } from './stepfunctions/service.ts';
 import { synthesizeCached } from './synth-cache.ts';
 import { TemplateResolver } from './template/resolve-intrinsics.ts';
@@ -174,8 +174,14 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
 
     const dynamo = await startDynalite(join(dataDir, 'dynamodb'), host);
     stops.push(() => dynamo.close());
-    const sqsServer = await startFauxqs({ port: 0, host, logger: false, dataDir: join(dataDir, 'sqs') });
-    stops.push(() => sqsServer.stop());
+    const sqsServer = await startSqsHttpServer({
+      port: 0,
+      host,
+      service: () => new LocalSqs({ dataDir: join(dataDir, 'sqs'), endpoint: awsEndpoint, region: REGION, accountId: ACCOUNT_ID }),
+    });
+    stops.push(() => sqsServer.close());
+    const released = sqsServer.service.releaseInFlight();
+    if (released > 0) log(`${released} queue messages taken by the previous run are visible again`);
 
     const resolver = new TemplateResolver(synth.template, {
       region: REGION,
@@ -186,7 +192,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     const eventBridge = new LocalEventBridge({
       resolver,
       dataDir: join(dataDir, 'eventbridge'),
-      sqsEndpoint: sqsServer.address,
+      sqsEndpoint: sqsServer.url,
       region: REGION,
       accountId: ACCOUNT_ID,
       // Leftover outbox rows wait until the queues they target exist again.
@@ -216,7 +222,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
       machines: stateMachinesOf(resolver),
       dataDir: join(dataDir, 'stepfunctions'),
       invoke: (functionLogicalId, payload) => runtime.invoke(functionLogicalId, payload),
-      sqsEndpoint: sqsServer.address,
+      sqsEndpoint: sqsServer.url,
       region: REGION,
       accountId: ACCOUNT_ID,
     });
@@ -226,7 +232,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
       port: awsPort,
       host,
       jsonServices: [eventBridge, stepFunctions],
-      proxies: { dynamodb: dynamo.url, sqs: sqsServer.address },
+      proxies: { dynamodb: dynamo.url, sqs: sqsServer.url },
     }).catch((error: NodeJS.ErrnoException) => Promise.reject(listenError('HARMONY_AWS_PORT', awsPort, host)(error)));
     stops.push(() => endpoint.close());
 
@@ -255,19 +261,14 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     });
     stops.push(() => ingress.close());
 
-    const sqsClient = new SQSClient({
-      endpoint: awsEndpoint,
-      region: REGION,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
-    stops.push(async () => sqsClient.destroy());
-    const queueUrlByName = new Map(queues.created.concat(queues.existing).map((queue) => [queue.queueName, queue.queueUrl]));
     const read: LocalMetricReader = async (namespace, metricName, dimensions) => {
       if (namespace === 'AWS/SQS' && metricName === 'ApproximateNumberOfMessagesVisible') {
-        const url = queueUrlByName.get(dimensions.QueueName ?? '');
-        if (url === undefined) return undefined;
-        const answer = await sqsClient.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages'] }));
-        return { kind: 'gauge', value: Number(answer.Attributes?.ApproximateNumberOfMessages ?? 0) };
+        const depth = sqsServer.service.depth(dimensions.QueueName ?? '');
+        return depth === undefined ? undefined : { kind: 'gauge', value: depth.visible };
+      }
+      if (namespace === 'AWS/SQS' && metricName === 'ApproximateAgeOfOldestMessage') {
+        const age = sqsServer.service.oldestAgeSeconds(dimensions.QueueName ?? '');
+        return age === undefined ? undefined : { kind: 'gauge', value: age };
       }
       if (namespace === 'AWS/Lambda' && (metricName === 'Errors' || metricName === 'Throttles')) {
         const stats = runtime.stats().find((fn) => fn.functionName === dimensions.FunctionName);

@@ -477,6 +477,12 @@ export class MessageStore {
     ).run(receiveCount, now, now, visibleAt, receipt, seq);
   }
 
+  /** Makes every message that is in flight now visible at `now`; returns how many. */
+  releaseInFlight(now: number): number {
+    const result = this.#statement('UPDATE messages SET visible_at = ? WHERE visible_at > ? AND receive_count > 0').run(now, now);
+    return Number(result.changes);
+  }
+
   /** Sets when a message may next be received. */
   setVisibleAt(seq: number, visibleAt: number): void {
     this.#statement('UPDATE messages SET visible_at = ? WHERE seq = ?').run(visibleAt, seq);

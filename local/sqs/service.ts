@@ -279,6 +279,20 @@ export class LocalSqs implements JsonProtocolService {
     return this.#store.expiredMessages(queue.id);
   }
 
+  /**
+   * Makes every in-flight message visible again, in every queue, and returns how many.
+   * For a restart after a crash: whoever received them was the process that died, so
+   * nobody can still be working on them, and waiting out their visibility timeouts
+   * (minutes, at 6× the consumer's timeout) would only delay their orders.
+   */
+  releaseInFlight(): number {
+    if (this.#closed) return 0;
+    const now = this.#now();
+    const released = this.#store.transaction(() => this.#store.releaseInFlight(now));
+    if (released > 0) this.#wakeups.wakeAll();
+    return released;
+  }
+
   /** Stops timers, ends long polls (they answer with no messages) and closes the database. */
   close(): void {
     if (this.#closed) return;

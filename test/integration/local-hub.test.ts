@@ -180,7 +180,7 @@ describe('the local hub', () => {
     sfn.destroy();
   });
 
-  it('loses nothing and duplicates nothing when killed with SIGKILL in the middle of a run', { timeout: 300_000 }, async () => {
+  it('loses nothing and duplicates nothing when killed with SIGKILL in the middle of a run', { timeout: 180_000 }, async () => {
     let urls = await startHubProcessIfNeeded();
     let { crm } = clients(urls);
     const dealIds: string[] = [];
@@ -204,7 +204,7 @@ describe('the local hub', () => {
 
     console.log(`killed with ${unfinished.length} of ${dealIds.length} deals unfinished; data in ${dataDir}`);
     for (const dealId of dealIds) {
-      await until(`deal ${dealId} to show its order`, async () => ((await dealOrderRef(crm, dealId)).erp_order_ref ? true : undefined), 240_000);
+      await until(`deal ${dealId} to show its order`, async () => ((await dealOrderRef(crm, dealId)).erp_order_ref ? true : undefined), 60_000);
     }
     for (const dealId of dealIds) {
       const orders = (await odoo.ordersWithRef(`hubspot:${dealId}`)).filter((order) => order.state !== 'cancel');
