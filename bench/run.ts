@@ -5,6 +5,7 @@
 import { writeFileSync, readFileSync, mkdirSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { benchBundles } from './bundles.ts';
+import { benchStartup } from './startup.ts';
 
 /** One benchmark's printable outcome. */
 export interface BenchResult {
@@ -20,7 +21,7 @@ const root = new URL('../', import.meta.url);
 const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 const date = new Date().toISOString().slice(0, 10);
 
-const results: BenchResult[] = [await benchBundles()];
+const results: BenchResult[] = [await benchBundles(), await benchStartup()];
 
 mkdirSync(new URL('bench/results/', root), { recursive: true });
 const sections: string[] = [`Measured ${date} on ${machine}.`, ''];
