@@ -11,7 +11,8 @@
  * - `creation_times`: when each bus, rule and archive was first served, so
  *   CreationTime stays the same across restarts.
  */
-import { DatabaseSync } from 'node:sqlite';
+import type { DatabaseSync } from 'node:sqlite';
+import { HubDatabase } from '../sqlite/hub-database.ts';
 
 /** Where and how one outbox row is delivered. */
 export interface DeliveryRoute {
@@ -79,6 +80,9 @@ export interface ReplayRecord {
   readonly lastReplayedMs?: number;
 }
 
+/** Bumped when the tables change shape; a file of another version is refused. */
+const SCHEMA_VERSION = 1;
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS outbox (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -139,26 +143,27 @@ interface OutboxRow {
 
 /** The local EventBridge's SQLite database. Synchronous: every method returns once SQLite has it. */
 export class EventStore {
+  readonly #database: HubDatabase;
   readonly #db: DatabaseSync;
 
-  /** Opens (creating if needed) the database at `path`, or one in memory when `path` is undefined. */
-  constructor(path: string | undefined) {
-    this.#db = new DatabaseSync(path ?? ':memory:');
-    this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;');
-    this.#db.exec(SCHEMA);
+  /**
+   * Opens (creating if needed) `eventbridge.sqlite` in `dataDirectory`, locked to this process,
+   * or a database in memory when `dataDirectory` is undefined.
+   */
+  constructor(dataDirectory: string | undefined) {
+    this.#database = new HubDatabase({
+      dataDirectory,
+      fileName: 'eventbridge.sqlite',
+      synchronous: 'FULL',
+      schema: SCHEMA,
+      schemaVersion: SCHEMA_VERSION,
+    });
+    this.#db = this.#database.db;
   }
 
   /** Runs `work` in one transaction: all of it is on disk when this returns, or none of it. */
   transaction<T>(work: () => T): T {
-    this.#db.exec('BEGIN IMMEDIATE');
-    try {
-      const result = work();
-      this.#db.exec('COMMIT');
-      return result;
-    } catch (error) {
-      this.#db.exec('ROLLBACK');
-      throw error;
-    }
+    return this.#database.transaction(work);
   }
 
   /** Adds deliveries due now; returns their rows. */
@@ -311,7 +316,7 @@ export class EventStore {
 
   /** Closes the database (checkpointing the WAL). */
   close(): void {
-    if (this.#db.isOpen) this.#db.close();
+    this.#database.close();
   }
 }
 

@@ -21,7 +21,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type * as z from 'zod';
 import { AwsServiceError, type JsonProtocolService, unknownOperation } from '../endpoint/aws-service.ts';
 import type { TemplateResolver } from '../template/resolve-intrinsics.ts';
@@ -150,7 +149,7 @@ export class LocalEventBridge implements JsonProtocolService {
     this.#now = options.now ?? (() => new Date());
     this.#deliveryWaitMs = options.deliveryWaitMs ?? 2000;
     if (options.dataDir !== undefined) mkdirSync(options.dataDir, { recursive: true });
-    this.#store = new EventStore(options.dataDir === undefined ? undefined : join(options.dataDir, 'eventbridge.sqlite'));
+    this.#store = new EventStore(options.dataDir);
     this.#sender = new SqsSender({ endpoint: options.sqsEndpoint, region: options.region });
     this.#delivery = new OutboxDelivery({
       store: this.#store,

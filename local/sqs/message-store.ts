@@ -11,9 +11,8 @@
  * once; delayed: later and never received. The index on (queue, visible_at,
  * receive_count) serves receives, counts and the next-visibility time of long polls.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import { HubDatabase, type SynchronousMode } from '../sqlite/hub-database.ts';
+import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import * as z from 'zod';
 import type { MessageAttributeValue } from './md5.ts';
 
@@ -280,56 +279,29 @@ const Counts = z.object({ visible: z.number().nullable(), in_flight: z.number().
 const Earliest = z.object({ earliest: z.number().nullable() });
 
 /** How commits reach the disk: FULL syncs the WAL on every commit, NORMAL at checkpoints. */
-export type SynchronousMode = 'FULL' | 'NORMAL';
+export type { SynchronousMode } from '../sqlite/hub-database.ts';
 
 /**
  * The sqlite database of the local SQS service: `sqs.sqlite` in `dataDirectory` (WAL,
  * locked for this process until `close()`), or an in-memory database when there is none.
  */
 export class MessageStore {
+  readonly #database: HubDatabase;
   readonly #db: DatabaseSync;
-  readonly #statements = new Map<string, StatementSync>();
 
   constructor(dataDirectory: string | undefined, synchronous: SynchronousMode) {
-    if (dataDirectory === undefined) {
-      this.#db = new DatabaseSync(':memory:');
-    } else {
-      mkdirSync(dataDirectory, { recursive: true });
-      const path = join(dataDirectory, 'sqs.sqlite');
-      this.#db = new DatabaseSync(path);
-      try {
-        // Held until close: a second hub on the same data directory would deliver every message twice.
-        this.#db.exec('PRAGMA busy_timeout = 200; PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; BEGIN EXCLUSIVE; COMMIT');
-      } catch (error) {
-        this.#db.close();
-        throw new Error(`${path} is in use by another process (another hub on this data directory?): ${(error as Error).message}`);
-      }
-    }
-    this.#db.exec(`PRAGMA synchronous = ${synchronous}`);
-    const version = this.#statement('PRAGMA user_version').get()?.user_version;
-    if (version !== 0 && version !== SCHEMA_VERSION) {
-      throw new Error(`sqs.sqlite has schema version ${String(version)}; this hub reads version ${SCHEMA_VERSION}`);
-    }
-    this.#db.exec(SCHEMA);
-    this.#db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+    this.#database = new HubDatabase({ dataDirectory, fileName: 'sqs.sqlite', synchronous, schema: SCHEMA, schemaVersion: SCHEMA_VERSION });
+    this.#db = this.#database.db;
   }
 
   /** Closes the database; the store cannot be used afterwards. */
   close(): void {
-    if (this.#db.isOpen) this.#db.close();
+    this.#database.close();
   }
 
   /** Runs `work` in one write transaction: all of it commits, or none of it. */
   transaction<Result>(work: () => Result): Result {
-    this.#db.exec('BEGIN IMMEDIATE');
-    try {
-      const result = work();
-      this.#db.exec('COMMIT');
-      return result;
-    } catch (error) {
-      if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
-      throw error;
-    }
+    return this.#database.transaction(work);
   }
 
   // Queues
@@ -625,12 +597,7 @@ export class MessageStore {
   }
 
   #statement(sql: string): StatementSync {
-    let statement = this.#statements.get(sql);
-    if (statement === undefined) {
-      statement = this.#db.prepare(sql);
-      this.#statements.set(sql, statement);
-    }
-    return statement;
+    return this.#database.statement(sql);
   }
 }
 

@@ -6,10 +6,9 @@
  * each group of events commits in one transaction, so what a caller was told
  * happened is on disk before the next state runs.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
-import { z } from 'zod';
+import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
+import * as z from 'zod';
+import { HubDatabase } from '../sqlite/hub-database.ts';
 
 /** Status of an execution, as DescribeExecution reports it. */
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'PENDING_REDRIVE';
@@ -263,36 +262,24 @@ export interface HistoryQuery {
  * or an in-memory database when there is none.
  */
 export class ExecutionStore {
+  readonly #database: HubDatabase;
   readonly #db: DatabaseSync;
-  readonly #statements = new Map<string, StatementSync>();
 
   constructor(dataDirectory?: string) {
-    if (dataDirectory === undefined) {
-      this.#db = new DatabaseSync(':memory:');
-    } else {
-      mkdirSync(dataDirectory, { recursive: true });
-      const path = join(dataDirectory, 'stepfunctions.sqlite');
-      this.#db = new DatabaseSync(path);
-      try {
-        // Held until close: a second hub on the same data directory would run every execution twice.
-        this.#db.exec('PRAGMA busy_timeout = 200; PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; BEGIN EXCLUSIVE; COMMIT');
-      } catch (error) {
-        this.#db.close();
-        throw new Error(`${path} is in use by another process (another hub on this data directory?): ${(error as Error).message}`);
-      }
-    }
-    this.#db.exec('PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON');
-    const version = this.#statement('PRAGMA user_version').get()?.user_version;
-    if (version !== 0 && version !== SCHEMA_VERSION) {
-      throw new Error(`stepfunctions.sqlite has schema version ${String(version)}; this hub reads version ${SCHEMA_VERSION}`);
-    }
-    this.#db.exec(SCHEMA);
-    this.#db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+    this.#database = new HubDatabase({
+      dataDirectory,
+      fileName: 'stepfunctions.sqlite',
+      synchronous: 'NORMAL',
+      pragmas: 'PRAGMA foreign_keys = ON',
+      schema: SCHEMA,
+      schemaVersion: SCHEMA_VERSION,
+    });
+    this.#db = this.#database.db;
   }
 
   /** Closes the database; the store cannot be used afterwards. */
   close(): void {
-    if (this.#db.isOpen) this.#db.close();
+    this.#database.close();
   }
 
   /** The creation date of a state machine: when this data directory first saw it. */
@@ -461,22 +448,10 @@ export class ExecutionStore {
   }
 
   #transaction(work: () => void): void {
-    this.#db.exec('BEGIN IMMEDIATE');
-    try {
-      work();
-      this.#db.exec('COMMIT');
-    } catch (error) {
-      this.#db.exec('ROLLBACK');
-      throw error;
-    }
+    this.#database.transaction(work);
   }
 
   #statement(sql: string): StatementSync {
-    let statement = this.#statements.get(sql);
-    if (statement === undefined) {
-      statement = this.#db.prepare(sql);
-      this.#statements.set(sql, statement);
-    }
-    return statement;
+    return this.#database.statement(sql);
   }
 }
