@@ -29,6 +29,8 @@ async function hubIsRunning(): Promise<boolean> {
 
 if (!(await hubIsRunning())) {
   console.log('The hub is not running; starting it for this demo…');
+  // Narration only: the functions' own warnings would interleave with it.
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
   ownHub = await startHub({ environment: env, log: () => undefined, onAlarm: (alarm) => console.log(`  🔔 alarm ${alarm.NewStateValue}: ${alarm.AlarmName}`) });
   console.log(`Hub ready in ${(ownHub.startupMs / 1000).toFixed(2)} s.\n`);
 }
@@ -57,9 +59,9 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 }
 
 /** Creates a fresh company and a deal with the given lines, in an open stage. */
-async function createDeal(name: string, lines: { sku: string; name: string; quantity: number; price: number }[]) {
+async function createDeal(name: string, customer: string, lines: { sku: string; name: string; quantity: number; price: number }[]) {
   const company = await crm.crm.companies.basicApi.create({
-    properties: { name: `${name} ${Date.now().toString(36)}`, country: 'Germany', city: 'Berlin' },
+    properties: { name: `${customer} ${Date.now().toString(36).slice(-4)}`, country: 'Germany', city: 'Berlin' },
     associations: [],
   });
   const deal = await crm.crm.deals.basicApi.create({
@@ -98,9 +100,9 @@ async function auditTrail(dealId: string) {
   return answer.Items ?? [];
 }
 
-async function scenario(title: string, lines: Parameters<typeof createDeal>[1], expectFailure: boolean) {
+async function scenario(title: string, customer: string, lines: Parameters<typeof createDeal>[2], expectFailure: boolean) {
   console.log(`\n${title}`);
-  const dealId = await createDeal(title.replace(/^\d\.\s*/, ''), lines);
+  const dealId = await createDeal(title.replace(/^\d\.\s*/, ''), customer, lines);
   clock = performance.now();
   await crm.crm.deals.basicApi.update(dealId, { properties: { dealstage: 'closedwon' } });
   say(`deal ${dealId} moved to won in the CRM; the CRM sends a signed webhook`);
@@ -131,11 +133,11 @@ async function scenario(title: string, lines: Parameters<typeof createDeal>[1], 
 }
 
 try {
-  await scenario('1. A won deal becomes a confirmed ERP order', [
+  await scenario('1. A won deal becomes a confirmed ERP order', 'Demo Widgets GmbH', [
     { sku: 'WIDGET-1', name: 'Widget', quantity: 3, price: 49.5 },
     { sku: 'SERVICE-HOUR', name: 'Installation hour', quantity: 2, price: 95 },
   ], false);
-  await scenario('2. The ERP rejects a deal (unknown product) and Harmony rolls back', [
+  await scenario('2. The ERP rejects a deal (unknown product) and Harmony rolls back', 'Demo Parts AG', [
     { sku: 'NO-SUCH-SKU', name: 'A product the ERP does not know', quantity: 1, price: 10 },
   ], true);
   console.log('\nDone. Look around: AWS_ENDPOINT_URL=' + awsEndpoint + ' aws stepfunctions list-state-machines');
