@@ -23,7 +23,13 @@ export interface IncomingWebhook {
 /** The path parameters of Harmony's routes, e.g. `/webhooks/{source}`. */
 function pathParameters(path: string): Record<string, string> | null {
   const match = /^\/webhooks\/([^/]+)$/.exec(path);
-  return match === null ? null : { source: decodeURIComponent(match[1]!) };
+  if (match === null) return null;
+  try {
+    return { source: decodeURIComponent(match[1]!) };
+  } catch {
+    // A malformed escape (`%E0%A4%A`) names no source; the handler answers 404 for it, as for any unknown one.
+    return { source: match[1]! };
+  }
 }
 
 /** Converts a request to the proxy event API Gateway (REST, Lambda proxy integration) sends. */

@@ -93,10 +93,12 @@ export async function publishOnce(
   // "in progress" until that invocation's deadline, and a redelivery after it publishes it.
   if (lambdaContext !== undefined) config.registerLambdaContext(lambdaContext);
   const publish = makeIdempotent(putAndAudit, { persistenceStore: target.persistenceStore, config });
-  let duplicates = 0;
+  // An event named twice in one batch is published once (racing itself, it would answer 503); the repeat is a duplicate.
+  const unique = events.filter((event, index) => events.findIndex((other) => other.eventId === event.eventId) === index);
+  let duplicates = events.length - unique.length;
   const failures: unknown[] = [];
-  for (let start = 0; start < events.length; start += PARALLEL_PUTS) {
-    const slice = events.slice(start, start + PARALLEL_PUTS);
+  for (let start = 0; start < unique.length; start += PARALLEL_PUTS) {
+    const slice = unique.slice(start, start + PARALLEL_PUTS);
     const outcomes = await Promise.allSettled(slice.map((event) => publish(event)));
     outcomes.forEach((outcome, index) => {
       const event = slice[index]!;

@@ -120,6 +120,8 @@ export function verifyHubspotSignatureV3(input: HubspotSignatureInput): HubspotS
 }
 
 const NonNegativeInteger = z.number().int().nonnegative();
+/** The last millisecond of year 9999: later instants have no ISO 8601 form the bus events can carry (and past 8.64e15 no Date at all). */
+const LAST_OCCURRED_AT_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 const SubscriptionType = z.string().regex(/^[a-z][a-z_]*\.[A-Za-z]+$/, {
   error: 'expected `<object>.<event>`, e.g. `deal.propertyChange`',
 });
@@ -136,7 +138,7 @@ export const HubspotWebhookEvent = z
     subscriptionId: NonNegativeInteger,
     portalId: NonNegativeInteger,
     appId: NonNegativeInteger,
-    occurredAt: NonNegativeInteger,
+    occurredAt: NonNegativeInteger.max(LAST_OCCURRED_AT_MS, { error: 'expected milliseconds since the epoch before year 10000' }),
     subscriptionType: SubscriptionType.optional(),
     eventType: SubscriptionType.optional(),
     attemptNumber: NonNegativeInteger,
@@ -179,6 +181,11 @@ const CHANGE_TYPES: Readonly<Record<string, string>> = {
   privacyDeletion: 'privacyDeleted',
 };
 
+/** `table[key]` only when `key` is the table's own entry: `constructor` or `toString` from a webhook must not find Object.prototype's. */
+function ownValue(table: Readonly<Record<string, string>>, key: string): string | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
 /**
  * Maps each HubSpot event to a canonical hub event: a deal's `dealstage` change
  * becomes `Deal Stage Changed`; everything else `CRM Object Changed`.
@@ -194,7 +201,7 @@ function toHubEvent(event: HubspotWebhookEvent): HubEvent {
   const action = subscriptionType.slice(separator + 1);
   const objectType =
     prefix === 'object' && event.objectTypeId !== undefined
-      ? (OBJECT_TYPES_BY_ID[event.objectTypeId] ?? event.objectTypeId)
+      ? (ownValue(OBJECT_TYPES_BY_ID, event.objectTypeId) ?? event.objectTypeId)
       : prefix;
   const common = {
     crm: 'hubspot',
@@ -225,7 +232,7 @@ function toHubEvent(event: HubspotWebhookEvent): HubEvent {
     accountId: common.accountId,
     objectType,
     objectId: String(event.objectId),
-    changeType: CHANGE_TYPES[action] ?? action,
+    changeType: ownValue(CHANGE_TYPES, action) ?? action,
     ...(event.propertyName === undefined ? {} : { propertyName: event.propertyName }),
     ...(event.propertyValue === undefined ? {} : { propertyValue: event.propertyValue }),
     occurredAt: common.occurredAt,

@@ -1,0 +1,761 @@
+/**
+ * Bad-input fuzzing of the webhook ingress: the real ingest handler, in-process, against
+ * dynalite (the synthesized stack's tables) and a PutEvents recorder, fed generated
+ * (fast-check) and hand-written (`corpus/`) requests. Every rejected request must get a
+ * 4xx with a JSON reason and put nothing on the bus; every validly signed valid batch
+ * must get a 200 with canonical events on the bus — never a 5xx, a throw or a hang.
+ *
+ * Reproduce a run with `FUZZ_SEED=<seed> FUZZ_RUNS=<runs> npx vitest run test/fuzz/ingress-fuzz.test.ts`.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { readdirSync, readFileSync } from 'node:fs';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import * as fc from 'fast-check';
+import * as z from 'zod';
+import { HUBSPOT_SIGNATURE_MAX_AGE_MS, hubspotSignatureV3 } from '../../functions/connectors/crm/hubspot/webhook.ts';
+import { MAX_WEBHOOK_BODY_BYTES } from '../../functions/core/ingress/guard-webhook.ts';
+import {
+  CRM_EVENT_SOURCE,
+  CRM_OBJECT_CHANGED,
+  CrmObjectChangedDetail,
+  DEAL_STAGE_CHANGED,
+  DealStageChangedDetail,
+} from '../../functions/core/events.ts';
+import { toApiGatewayEvent } from '../../local/ingress/api-gateway-event.ts';
+import { createLambdaContext } from '../../local/lambda/lambda-context.ts';
+import { startEventBridgeRecorder, type EventBridgeRecorder, type RecordedEntry } from '../support/eventbridge-recorder.ts';
+import { startHandlerStores, type HandlerStores } from '../support/handler-stores.ts';
+
+const FuzzSettings = z.object({
+  FUZZ_SEED: z.coerce.number().int().default(20_260_521),
+  FUZZ_RUNS: z.coerce.number().int().positive().default(20),
+});
+const { FUZZ_SEED: SEED, FUZZ_RUNS: RUNS } = FuzzSettings.parse(process.env);
+const FC_OPTIONS = { seed: SEED, numRuns: RUNS, endOnFailure: true } as const;
+
+const CLIENT_SECRET = 'fuzz-client-secret';
+const HOST = 'hooks.example.test';
+const PATH = '/webhooks/hubspot';
+/** A handler call that takes longer than this is a hang. */
+const CALL_TIMEOUT_MS = 10_000;
+
+/** A 4xx answer: JSON naming the error and what was wrong. */
+const Rejection = z.object({ error: z.string().min(1), message: z.string().min(1) });
+/** A 200 answer. */
+const Acceptance = z.strictObject({ accepted: z.number().int().nonnegative(), duplicates: z.number().int().nonnegative() });
+
+let stores: HandlerStores;
+let bus: EventBridgeRecorder;
+let handler: (event: APIGatewayProxyEvent, context: unknown) => Promise<APIGatewayProxyResult>;
+
+beforeAll(async () => {
+  stores = await startHandlerStores();
+  bus = await startEventBridgeRecorder();
+  Object.assign(process.env, stores.environment, {
+    AWS_ENDPOINT_URL_EVENTBRIDGE: bus.endpoint,
+    HUB_BUS_NAME: 'harmony-hub',
+    HUBSPOT_CLIENT_SECRET: CLIENT_SECRET,
+    AWS_LAMBDA_FUNCTION_NAME: 'ingest',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    POWERTOOLS_LOG_LEVEL: 'ERROR',
+  });
+  ({ handler } = (await import('../../functions/handlers/ingest.ts')) as unknown as { handler: typeof handler });
+});
+
+/** Requests sent and answers received, by kind of request: the run's report. */
+const tally = new Map<string, Map<number, number>>();
+
+afterAll(async () => {
+  for (const [kind, statuses] of [...tally].sort(([a], [b]) => a.localeCompare(b))) {
+    const sent = [...statuses.values()].reduce((sum, count) => sum + count, 0);
+    const byStatus = [...statuses].sort(([a], [b]) => a - b).map(([status, count]) => `${status}×${count}`);
+    console.log(`fuzz ${kind}: ${sent} sent — ${byStatus.join(' ')} (seed ${SEED}, runs ${RUNS})`);
+  }
+  await bus?.stop();
+  await stores?.stop();
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+// ---------------------------------------------------------------------------------------------
+// Requests
+
+/** Event ids handed out to batches that must be accepted as new; never reused in this file. */
+let nextEventId = 10_000_000;
+
+/** One HubSpot webhook event without its id (the id is given when it is sent, so replays stay fresh). */
+type EventTemplate = Record<string, unknown>;
+
+/** The template with a fresh event id first. */
+function withFreshId(template: EventTemplate): Record<string, unknown> {
+  nextEventId += 1;
+  return { eventId: nextEventId, ...template };
+}
+
+/** How to build a delivery; by default one HubSpot signed correctly, now. */
+interface DeliveryOptions {
+  readonly method?: string;
+  readonly path?: string;
+  /** `null` leaves the header out. */
+  readonly contentType?: string | null;
+  /** Milliseconds since the epoch, or a raw header value. `null` leaves the header out. */
+  readonly timestamp?: number | string | null;
+  /** Overrides the computed signature header; `null` leaves it out; an array is folded with `,`. */
+  readonly signature?: string | readonly string[] | null;
+  readonly secret?: string;
+  /** The body the signature is computed over, when not the body sent. */
+  readonly signedBody?: string;
+  /** Header names as sent (API Gateway keeps the sender's case). */
+  readonly names?: { readonly signature?: string; readonly timestamp?: string; readonly contentType?: string };
+  readonly extraHeaders?: Readonly<Record<string, string | readonly string[]>>;
+}
+
+/** The v3 signature HubSpot would send for `body` at `timestamp`. */
+function signatureFor(body: string, timestamp: string, options: DeliveryOptions = {}): string {
+  return hubspotSignatureV3({
+    method: options.method ?? 'POST',
+    uri: `https://${HOST}${options.path ?? PATH}`,
+    body,
+    timestamp,
+    clientSecret: options.secret ?? CLIENT_SECRET,
+  });
+}
+
+/** A delivery as API Gateway would hand it to the ingest Lambda. */
+function delivery(body: string, options: DeliveryOptions = {}): APIGatewayProxyEvent {
+  const timestamp = options.timestamp === undefined ? String(Date.now()) : options.timestamp === null ? undefined : String(options.timestamp);
+  const headers: Record<string, string | readonly string[]> = { host: HOST };
+  if (options.contentType !== null) headers[options.names?.contentType ?? 'content-type'] = options.contentType ?? 'application/json';
+  if (timestamp !== undefined) headers[options.names?.timestamp ?? 'x-hubspot-request-timestamp'] = timestamp;
+  const signature =
+    options.signature === undefined ? signatureFor(options.signedBody ?? body, timestamp ?? '', options) : options.signature;
+  if (signature !== null) headers[options.names?.signature ?? 'x-hubspot-signature-v3'] = signature;
+  Object.assign(headers, options.extraHeaders);
+  return toApiGatewayEvent({ method: options.method ?? 'POST', url: options.path ?? PATH, headers, body, protocol: 'https' });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sending and judging
+
+async function withinTimeout<T>(work: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const hang = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${CALL_TIMEOUT_MS} ms`)), CALL_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([work, hang]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Sends one request to the real handler; fails on a throw, a hang or prototype pollution. */
+async function exchange(kind: string, event: APIGatewayProxyEvent): Promise<{ response: APIGatewayProxyResult; added: RecordedEntry[] }> {
+  const before = bus.entries.length;
+  const response = await withinTimeout(
+    handler(event, createLambdaContext({ functionName: 'ingest' })).catch((error: unknown) => {
+      throw new Error(`${kind}: the handler threw instead of answering: ${String(error)}`, { cause: error });
+    }),
+    kind,
+  );
+  const statuses = tally.get(kind) ?? new Map<number, number>();
+  statuses.set(response.statusCode, (statuses.get(response.statusCode) ?? 0) + 1);
+  tally.set(kind, statuses);
+  expect(({} as Record<string, unknown>).polluted, 'Object.prototype was polluted').toBeUndefined();
+  expect(Object.hasOwn(Object.prototype, 'polluted')).toBe(false);
+  return { response, added: bus.entries.slice(before) };
+}
+
+/** The bus entries are canonical hub events (what every consumer of the bus relies on). */
+function expectCanonical(entries: readonly RecordedEntry[]): void {
+  for (const entry of entries) {
+    expect(entry.Source).toBe(CRM_EVENT_SOURCE);
+    expect(entry.EventBusName).toBe('harmony-hub');
+    const detail = JSON.parse(entry.Detail) as unknown;
+    if (entry.DetailType === DEAL_STAGE_CHANGED) DealStageChangedDetail.strict().parse(detail);
+    else if (entry.DetailType === CRM_OBJECT_CHANGED) CrmObjectChangedDetail.strict().parse(detail);
+    else expect.fail(`unexpected detail type ${entry.DetailType}`);
+  }
+}
+
+/** Expects a 4xx (one of `statuses` when given) with a JSON reason, and nothing on the bus. */
+async function expectRejected(kind: string, event: APIGatewayProxyEvent, statuses?: number | readonly number[]): Promise<string> {
+  const { response, added } = await exchange(kind, event);
+  const reason = `${kind}: ${response.statusCode} ${response.body.slice(0, 300)}`;
+  expect(response.statusCode, reason).toBeGreaterThanOrEqual(400);
+  expect(response.statusCode, reason).toBeLessThan(500);
+  if (statuses !== undefined) expect([statuses].flat(), reason).toContain(response.statusCode);
+  expect(added, `${kind}: a rejected request reached the bus`).toHaveLength(0);
+  return Rejection.parse(JSON.parse(response.body)).message;
+}
+
+/** Expects a 200 that put every one of `events` (fresh ids) on the bus as canonical events. */
+async function expectAccepted(kind: string, event: APIGatewayProxyEvent, events: readonly Record<string, unknown>[]): Promise<RecordedEntry[]> {
+  const { response, added } = await exchange(kind, event);
+  expect(response.statusCode, `${kind}: ${response.statusCode} ${response.body.slice(0, 300)}`).toBe(200);
+  expect(Acceptance.parse(JSON.parse(response.body))).toEqual({ accepted: events.length, duplicates: 0 });
+  expect(added).toHaveLength(events.length);
+  expectCanonical(added);
+  const busIds = added.map((entry) => (JSON.parse(entry.Detail) as { eventId: string }).eventId).sort();
+  expect(busIds).toEqual(events.map((item) => String(item.eventId)).sort());
+  return added;
+}
+
+/** Expects either a clean rejection or a clean acceptance of `eventCount` events — never anything else. */
+async function expectHandled(kind: string, event: APIGatewayProxyEvent, eventCount: number): Promise<void> {
+  const { response, added } = await exchange(kind, event);
+  const reason = `${kind}: ${response.statusCode} ${response.body.slice(0, 300)}`;
+  if (response.statusCode === 200) {
+    const counts = Acceptance.parse(JSON.parse(response.body));
+    expect(counts.accepted + counts.duplicates, reason).toBe(eventCount);
+    expect(added, reason).toHaveLength(counts.accepted);
+    expectCanonical(added);
+  } else {
+    expect(response.statusCode, reason).toBeGreaterThanOrEqual(400);
+    expect(response.statusCode, reason).toBeLessThan(500);
+    expect(added, `${kind}: a rejected request reached the bus`).toHaveLength(0);
+    Rejection.parse(JSON.parse(response.body));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Arbitraries
+
+/** Characters that break naive text handling: lone surrogates, bidi controls, NUL, BOM, separators, astral. */
+const NASTY_CHARACTERS = ['\u0000', '\ud800', '\udfff', '\u200f', '\u202e', '\u2066', '\ufeff', '\u2028', '\u0085', '"', '\\', '𝄞', 'é', '\u0301'];
+const nastyText = fc.string({
+  unit: fc.oneof(fc.constantFrom(...NASTY_CHARACTERS), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })),
+  maxLength: 40,
+});
+
+const subscriptionType = fc.oneof(
+  fc.constantFrom('deal.propertyChange', 'deal.creation', 'contact.creation', 'company.deletion', 'object.propertyChange', 'line_item.merge', 'deal.privacyDeletion'),
+  fc.stringMatching(/^[a-z][a-z_]{0,10}\.[A-Za-z]{1,12}$/),
+);
+
+/** A HubSpot event the schema accepts (without its id). */
+const validEvent: fc.Arbitrary<EventTemplate> = fc.record(
+  {
+    subscriptionId: fc.maxSafeNat(),
+    portalId: fc.maxSafeNat(),
+    appId: fc.maxSafeNat(),
+    occurredAt: fc.integer({ min: 0, max: Date.UTC(9999, 11, 31, 23, 59, 59, 999) }),
+    subscriptionType,
+    attemptNumber: fc.nat({ max: 10 }),
+    objectId: fc.maxSafeNat(),
+    objectTypeId: fc.constantFrom('0-1', '0-3', '0-8', '2-123456'),
+    changeSource: nastyText,
+    propertyName: fc.oneof(fc.constant('dealstage'), nastyText.filter((text) => text.length > 0)),
+    propertyValue: nastyText,
+  },
+  { requiredKeys: ['subscriptionId', 'portalId', 'appId', 'occurredAt', 'subscriptionType', 'attemptNumber', 'objectId'] },
+);
+const validBatch = fc.array(validEvent, { minLength: 1, maxLength: 8 });
+
+/** A batch with fresh ids, and its body. */
+function freshBatch(templates: readonly EventTemplate[]): { events: Record<string, unknown>[]; body: string } {
+  const events = templates.map(withFreshId);
+  return { events, body: JSON.stringify(events) };
+}
+
+/** A property over `arbitrary` run with the fixed seed and run count. */
+async function check<T>(arbitrary: fc.Arbitrary<T>, predicate: (value: T) => Promise<void>): Promise<void> {
+  await fc.assert(fc.asyncProperty(arbitrary, predicate), FC_OPTIONS);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Properties
+
+describe('fuzz: the control case', () => {
+  it('accepts every validly signed valid batch and puts its events on the bus as canonical events', async () => {
+    await check(validBatch, async (templates) => {
+      const { events, body } = freshBatch(templates);
+      await expectAccepted('valid batch (control)', delivery(body), events);
+    });
+  });
+
+  it('accepts a batch that names one event twice, publishing it once (it answered 503 before)', async () => {
+    const [event] = freshBatch([{ subscriptionId: 1, portalId: 2, appId: 3, occurredAt: 4, subscriptionType: 'deal.creation', attemptNumber: 0, objectId: 5 }]).events;
+    const { response, added } = await exchange('duplicate id in one batch', delivery(JSON.stringify([event, event, event])));
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(response.body)).toEqual({ accepted: 1, duplicates: 2 });
+    expect(added).toHaveLength(1);
+  });
+});
+
+describe('fuzz: bodies that are not a HubSpot batch', () => {
+  it('rejects arbitrary strings, signed (400) or not (401)', async () => {
+    await check(fc.tuple(fc.string({ unit: 'binary', maxLength: 200 }), fc.boolean()), async ([body, signed]) => {
+      await expectRejected('random string body', delivery(body, signed ? {} : { signature: 'bm90IGEgc2lnbmF0dXJl' }), signed ? 400 : 401);
+    });
+  });
+
+  it('rejects arbitrary JSON values, validly signed, with 400', async () => {
+    await check(fc.jsonValue({ maxDepth: 4 }), async (value) => {
+      await expectRejected('random JSON body', delivery(JSON.stringify(value) ?? 'null'), 400);
+    });
+  });
+
+  it('rejects truncated valid bodies: 400 when the truncation was signed, 401 when the original was', async () => {
+    const truncated = validBatch.chain((templates) => {
+      const { body } = freshBatch(templates);
+      return fc.tuple(fc.constant(body), fc.nat({ max: body.length - 1 }), fc.boolean());
+    });
+    await check(truncated, async ([body, length, signedTruncation]) => {
+      const cut = body.slice(0, length);
+      await expectRejected('truncated body', delivery(cut, signedTruncation ? {} : { signedBody: body }), signedTruncation ? 400 : 401);
+    });
+  });
+});
+
+describe('fuzz: oversized bodies', () => {
+  it('rejects every body over 1 MB with 413, however it is signed', async () => {
+    const excess = fc.oneof(fc.constantFrom(1, 2, 1024, MAX_WEBHOOK_BODY_BYTES, 9 * MAX_WEBHOOK_BODY_BYTES), fc.integer({ min: 1, max: 64 * 1024 }));
+    await check(fc.tuple(excess, fc.constantFrom('x', 'é', '😀', ' ')), async ([over, filler]) => {
+      const bytesPerFiller = Buffer.byteLength(filler);
+      const body = `[${filler.repeat(Math.ceil((MAX_WEBHOOK_BODY_BYTES + over) / bytesPerFiller))}]`;
+      expect(Buffer.byteLength(body)).toBeGreaterThan(MAX_WEBHOOK_BODY_BYTES);
+      await expectRejected('oversized body', delivery(body, { signature: 'not-checked-before-size' }), 413);
+    });
+  });
+
+  it('counts bytes, not characters: 1 MB of two-byte characters in half as many characters is too large', async () => {
+    const body = `["${'é'.repeat(MAX_WEBHOOK_BODY_BYTES / 2)}"]`;
+    expect(body.length).toBeLessThan(MAX_WEBHOOK_BODY_BYTES);
+    await expectRejected('oversized body', delivery(body), 413);
+  });
+
+  it('rejects an over-1-MB base64-encoded body (API Gateway binary media) with 413', async () => {
+    const event = { ...delivery('[]'), isBase64Encoded: true, body: Buffer.alloc(MAX_WEBHOOK_BODY_BYTES + 1, 0x5b).toString('base64') };
+    await expectRejected('oversized body', event, 413);
+  });
+
+  it('lets a body of exactly 1 MB through to the signature and schema checks', async () => {
+    const body = `["${'x'.repeat(MAX_WEBHOOK_BODY_BYTES - 4)}"]`;
+    expect(Buffer.byteLength(body)).toBe(MAX_WEBHOOK_BODY_BYTES);
+    await expectRejected('oversized body', delivery(body), 400);
+  });
+});
+
+describe('fuzz: signature and timestamp headers', () => {
+  /** Ways a genuine signature or timestamp header can be broken; each must be refused with 401. */
+  const breakings: readonly [string, (body: string, now: number) => DeliveryOptions][] = [
+    ['no signature', () => ({ signature: null })],
+    ['no timestamp', () => ({ timestamp: null })],
+    ['neither', () => ({ signature: null, timestamp: null })],
+    ['empty signature', () => ({ signature: '' })],
+    ['blank signature', () => ({ signature: ' \t ' })],
+    ['two genuine signatures folded with ","', (body, now) => ({ signature: [signatureFor(body, String(now)), signatureFor(body, String(now))] })],
+    ['genuine and forged folded', (body, now) => ({ signature: [signatureFor(body, String(now)), 'AAAA'] })],
+    ['forged and genuine folded', (body, now) => ({ signature: ['AAAA', signatureFor(body, String(now))] })],
+    ['genuine folded with ", "', (body, now) => ({ signature: `${signatureFor(body, String(now))}, ${signatureFor(body, String(now))}` })],
+    ['two timestamps folded', (_body, now) => ({ timestamp: `${now},${now}` })],
+    ['another secret', () => ({ secret: 'not-the-secret' })],
+    ['lower-cased signature', (body, now) => ({ signature: signatureFor(body, String(now)).toLowerCase() })],
+    ['hex instead of base64', (body, now) => ({ signature: Buffer.from(signatureFor(body, String(now)), 'base64').toString('hex') })],
+    ['padding stripped', (body, now) => ({ signature: signatureFor(body, String(now)).replace(/=+$/, '') })],
+    ['one character changed', (body, now) => ({ signature: `${signatureFor(body, String(now)).startsWith('A') ? 'B' : 'A'}${signatureFor(body, String(now)).slice(1)}` })],
+    ['with an RTL mark', (body, now) => ({ signature: `${signatureFor(body, String(now))}\u200f` })],
+    ['with a NUL', (body, now) => ({ signature: `${signatureFor(body, String(now))}\u0000` })],
+    ['with a lone surrogate', (body, now) => ({ signature: `\ud800${signatureFor(body, String(now)).slice(1)}` })],
+    ['v1-style sha256 hex of secret+body', (body) => ({ signature: Buffer.from(`${CLIENT_SECRET}${body}`).toString('hex').slice(0, 64) })],
+    ['timestamp in seconds', (_body, now) => ({ timestamp: Math.floor(now / 1000) })],
+    ['timestamp with a fraction', (_body, now) => ({ timestamp: `${now}.5` })],
+    ['negative timestamp', (_body, now) => ({ timestamp: `-${now}` })],
+    ['17-digit timestamp', () => ({ timestamp: '1'.repeat(17) })],
+    ['Arabic-Indic digits', () => ({ timestamp: '١٧٠٠٠٠٠٠٠٠٠٠٠' })],
+    ['timestamp of an ISO date', (_body, now) => ({ timestamp: new Date(now).toISOString() })],
+    ['signed for another host', () => ({ extraHeaders: { host: 'evil.example.test' } })],
+    ['signature header with another name', () => ({ names: { signature: 'x-hubspot-signature-v2' } })],
+  ];
+
+  it.each(breakings)('refuses %s with 401 and puts nothing on the bus', async (_name, breaking) => {
+    const now = Date.now();
+    vi.setSystemTime(now);
+    const { body } = freshBatch([{ subscriptionId: 1, portalId: 2, appId: 3, occurredAt: 4, subscriptionType: 'deal.creation', attemptNumber: 0, objectId: 5 }]);
+    await expectRejected('broken signature header', delivery(body, { timestamp: now, ...breaking(body, now) }), 401);
+  });
+
+  it('refuses random breakings of random valid batches with 401', async () => {
+    await check(fc.tuple(validBatch, fc.nat({ max: breakings.length - 1 })), async ([templates, index]) => {
+      const now = Date.now();
+      vi.setSystemTime(now);
+      const { body } = freshBatch(templates);
+      const [, breaking] = breakings[index]!;
+      await expectRejected('broken signature header', delivery(body, { timestamp: now, ...breaking(body, now) }), 401);
+      vi.useRealTimers();
+    });
+  });
+
+  it('reads header names in any case (HTTP header names are case-insensitive)', async () => {
+    const caseVariant = fc.constantFrom('x-hubspot-signature-v3', 'X-HubSpot-Signature-v3', 'X-HUBSPOT-SIGNATURE-V3', 'x-HubSpot-signature-V3');
+    const timestampVariant = fc.constantFrom('x-hubspot-request-timestamp', 'X-HubSpot-Request-Timestamp', 'X-HUBSPOT-REQUEST-TIMESTAMP');
+    const typeVariant = fc.constantFrom('content-type', 'Content-Type', 'CONTENT-TYPE');
+    await check(fc.tuple(validBatch, caseVariant, timestampVariant, typeVariant), async ([templates, signature, timestamp, contentType]) => {
+      const { events, body } = freshBatch(templates);
+      await expectAccepted('header name case', delivery(body, { names: { signature, timestamp, contentType } }), events);
+    });
+  });
+});
+
+describe('fuzz: the 5-minute replay window, to the millisecond', () => {
+  const now = Date.UTC(2026, 4, 21, 12, 0, 0);
+  const edges: readonly [string, number, 'accepted' | 'stale' | 'future'][] = [
+    ['exactly 300000 ms old', -HUBSPOT_SIGNATURE_MAX_AGE_MS, 'accepted'],
+    ['300001 ms old', -HUBSPOT_SIGNATURE_MAX_AGE_MS - 1, 'stale'],
+    ['exactly 300000 ms in the future', HUBSPOT_SIGNATURE_MAX_AGE_MS, 'accepted'],
+    ['300001 ms in the future', HUBSPOT_SIGNATURE_MAX_AGE_MS + 1, 'future'],
+    ['now', 0, 'accepted'],
+    ['at the epoch', -now, 'stale'],
+  ];
+
+  it.each(edges)('a timestamp %s is %s', async (_name, offset, outcome) => {
+    vi.setSystemTime(now);
+    const { events, body } = freshBatch([{ subscriptionId: 1, portalId: 2, appId: 3, occurredAt: 4, subscriptionType: 'deal.creation', attemptNumber: 0, objectId: 5 }]);
+    const request = delivery(body, { timestamp: now + offset });
+    if (outcome === 'accepted') await expectAccepted('replay window', request, events);
+    else expect(await expectRejected('replay window', request, 401)).toContain(`${outcome}-timestamp`);
+  });
+
+  it('accepts every offset inside the window and refuses every offset outside it', async () => {
+    const limit = HUBSPOT_SIGNATURE_MAX_AGE_MS;
+    const offset = fc.oneof(fc.integer({ min: -limit, max: limit }), fc.integer({ min: limit + 1, max: 10 * limit }), fc.integer({ min: -10 * limit, max: -limit - 1 }));
+    await check(fc.tuple(offset, validBatch), async ([age, templates]) => {
+      vi.setSystemTime(now);
+      const { events, body } = freshBatch(templates);
+      const request = delivery(body, { timestamp: now + age });
+      if (Math.abs(age) <= limit) await expectAccepted('replay window', request, events);
+      else await expectRejected('replay window', request, 401);
+      vi.useRealTimers();
+    });
+  });
+});
+
+describe('fuzz: unicode', () => {
+  it('accepts valid batches whose strings hold lone surrogates, bidi marks, NUL and BOM, escaped or raw', async () => {
+    // JSON.stringify escapes lone surrogates; a sender may send them raw (JSON.parse takes both).
+    const rawSurrogates = (text: string) =>
+      text.replace(/(?<!\\)((?:\\\\)*)\\u(d[89a-f][0-9a-f]{2})/g, (_all, slashes: string, hex: string) => `${slashes}${String.fromCharCode(Number.parseInt(hex, 16))}`);
+    await check(fc.tuple(validBatch, fc.boolean()), async ([templates, raw]) => {
+      const { events, body } = freshBatch(templates);
+      const added = await expectAccepted('unicode in strings', delivery(raw ? rawSurrogates(body) : body), events);
+      const details = new Map(added.map((entry) => {
+        const detail = JSON.parse(entry.Detail) as { eventId: string; stage?: string; propertyValue?: string };
+        return [detail.eventId, detail];
+      }));
+      for (const event of events.filter((item) => item.propertyValue !== undefined)) {
+        const detail = details.get(String(event.eventId));
+        expect(detail?.stage ?? detail?.propertyValue, 'the property value reaches the bus unchanged').toBe(event.propertyValue);
+      }
+    });
+  });
+
+  it('rejects unicode where the protocol wants ASCII', async () => {
+    const nasty = fc.constantFrom(...NASTY_CHARACTERS.filter((character) => character.trim() !== ''));
+    await check(fc.tuple(validBatch, nasty, fc.nat({ max: 4 })), async ([templates, character, where]) => {
+      const { body } = freshBatch(templates);
+      const requests = [
+        () => delivery(body.replace('[{', `[{"subscriptionType":"deal${character}.creation",`).replace(/,"subscriptionType":"[^"]*"/, '')),
+        () => delivery(`${character}${body}`),
+        () => delivery(body, { contentType: `application/json${character}` }),
+        () => delivery(body, { path: `/webhooks/hub${encodeURIComponent(character)}spot` }),
+        () => delivery(body.replace('"portalId":', `"portal${character}Id":`)),
+      ];
+      // A lone surrogate has no URL encoding; it goes in the body instead.
+      const place = where === 3 && !character.isWellFormed() ? 1 : where;
+      await expectRejected('unicode out of place', requests[place]!(), place === 2 ? 415 : place === 3 ? 404 : 400);
+    });
+  });
+
+  it('rejects a raw NUL inside a JSON string as malformed JSON', async () => {
+    const { body } = freshBatch([{ subscriptionId: 1, portalId: 2, appId: 3, occurredAt: 4, subscriptionType: 'deal.creation', attemptNumber: 0, objectId: 5, changeSource: 'CRM\u0000UI' }]);
+    expect(await expectRejected('unicode out of place', delivery(body.replace('\\u0000', '\u0000')), 400)).toMatch(/not valid JSON/);
+  });
+});
+
+describe('fuzz: __proto__, constructor and prototype keys', () => {
+  const DANGEROUS_KEYS = ['__proto__', 'constructor', 'prototype'] as const;
+  /** A payload that pollutes Object.prototype if anything merges it naively. */
+  const pollution = () => ({ polluted: 'yes', propertyName: { injected: true }, prototype: { polluted: 'yes' } });
+
+  /** `value` with own enumerable `key` (even `__proto__`), so JSON.stringify writes it. */
+  function withKey(value: Record<string, unknown>, key: string, inner: unknown): Record<string, unknown> {
+    const copy = { ...value };
+    Object.defineProperty(copy, key, { value: inner, enumerable: true, writable: true, configurable: true });
+    return copy;
+  }
+
+  it('accepts valid events carrying them as extra keys at any depth, and nothing is polluted or injected', async () => {
+    const depth = fc.nat({ max: 5 });
+    await check(fc.tuple(validBatch, fc.constantFrom(...DANGEROUS_KEYS), depth), async ([templates, key, levels]) => {
+      let inner: Record<string, unknown> = pollution();
+      for (let level = 0; level < levels; level += 1) inner = withKey({ level }, key, inner);
+      const events = templates.map((template) => withKey(withFreshId(template), key, inner));
+      const added = await expectAccepted('prototype keys', delivery(JSON.stringify(events)), events);
+      for (const entry of added) expect(entry.Detail).not.toContain('injected');
+    });
+  });
+
+  it('accepts subscription and object types named after Object.prototype members, keeping them as words', async () => {
+    const member = fc.constantFrom('constructor', 'toString', 'valueOf', 'hasOwnProperty', 'isPrototypeOf', 'toLocaleString');
+    await check(member, async (name) => {
+      const events = [
+        withFreshId({ subscriptionId: 1, portalId: 2, appId: 3, occurredAt: 4, subscriptionType: `deal.${name}`, attemptNumber: 0, objectId: 5 }),
+        withFreshId({ subscriptionId: 1, portalId: 2, appId: 3, occurredAt: 4, subscriptionType: `object.${name}`, objectTypeId: name, attemptNumber: 0, objectId: 6 }),
+      ];
+      const added = await expectAccepted('prototype member names', delivery(JSON.stringify(events)), events);
+      const details = added.map((entry) => JSON.parse(entry.Detail) as { objectType: string; changeType: string });
+      expect(details.map((detail) => detail.changeType)).toEqual([name, name]);
+      expect(details.map((detail) => detail.objectType).sort()).toEqual(['deal', name].sort());
+    });
+  });
+
+  it('rejects them where the schema wants something else: as the body, in place of a field, as a field value', async () => {
+    await check(fc.tuple(validBatch, fc.constantFrom(...DANGEROUS_KEYS), fc.nat({ max: 2 })), async ([templates, key, where]) => {
+      const events = templates.map(withFreshId);
+      const bodies = [
+        () => withKey({}, key, events),
+        () => events.map((event) => withKey({ ...event, objectId: undefined }, key, event.objectId)),
+        () => events.map((event) => ({ ...event, propertyValue: withKey({}, key, pollution()) })),
+      ];
+      await expectRejected('prototype keys', delivery(JSON.stringify(bodies[where]!())), 400);
+    });
+  });
+});
+
+describe('fuzz: deeply nested JSON', () => {
+  /** JSON text nested `depth` levels in `shape`, around `core`. */
+  function nested(depth: number, shape: 'array' | 'object' | 'mixed', core = '1'): string {
+    const open = (level: number) => (shape === 'array' || (shape === 'mixed' && level % 2 === 0) ? '[' : '{"a":');
+    const close = (level: number) => (shape === 'array' || (shape === 'mixed' && level % 2 === 0) ? ']' : '}');
+    let head = '';
+    let tail = '';
+    for (let level = 0; level < depth; level += 1) {
+      head += open(level);
+      tail = close(level) + tail;
+    }
+    return head + core + tail;
+  }
+  const shape = fc.constantFrom('array', 'object', 'mixed') as fc.Arbitrary<'array' | 'object' | 'mixed'>;
+
+  it.each([10_000, 100_000, 500_000])('rejects a body nested %i deep with 400, not a stack overflow', async (depth) => {
+    for (const form of ['array', 'object', 'mixed'] as const) {
+      const body = nested(depth, form);
+      if (Buffer.byteLength(body) > MAX_WEBHOOK_BODY_BYTES) continue;
+      await expectRejected('deep nesting', delivery(body), 400);
+    }
+  });
+
+  it('rejects deep nesting as the body, in a field, or unbalanced; accepts it in an extra field', async () => {
+    await check(fc.tuple(fc.integer({ min: 1, max: 10_000 }), shape, fc.nat({ max: 3 }), validEvent), async ([depth, form, where, template]) => {
+      const event = withFreshId(template);
+      const text = JSON.stringify(event);
+      if (where === 0) await expectRejected('deep nesting', delivery(nested(depth, form)), 400);
+      if (where === 1) await expectRejected('deep nesting', delivery(`[${text.replace('"objectId":', `"objectId":${nested(depth, form)},"x":`)}]`), 400);
+      if (where === 2) await expectRejected('deep nesting', delivery(nested(depth, form).slice(0, -1)), 400);
+      if (where === 3) await expectAccepted('deep nesting', delivery(`[${text.slice(0, -1)},"extra":${nested(depth, form)}}]`), [event]);
+    });
+  });
+});
+
+describe('fuzz: numbers', () => {
+  const NUMBER_FIELDS = ['eventId', 'subscriptionId', 'portalId', 'appId', 'occurredAt', 'attemptNumber', 'objectId'] as const;
+  const LITERALS = [
+    '1e400', '-1e400', '123456789012345678901234567890', '9007199254740993', '9007199254740991', '9007199254740992',
+    '8640000000000000', '8640000000000001', '253402300799999', '253402300800000', '1e21', '1E2', '-0', '0.0', '5e-324',
+    '-1', '1.5', '0x10', '01', '+1', 'NaN', 'Infinity', '1_000',
+  ];
+
+  it('answers any number literal in any numeric field with a clean 4xx or a canonical 200', async () => {
+    await check(fc.tuple(validEvent, fc.constantFrom(...NUMBER_FIELDS), fc.constantFrom(...LITERALS)), async ([template, field, literal]) => {
+      const event = withFreshId(template);
+      const text = JSON.stringify({ ...event, [field]: '__NUMBER__' }).replace('"__NUMBER__"', literal);
+      await expectHandled('huge numbers', delivery(`[${text}]`), 1);
+    });
+  });
+
+  it.each([
+    ['8640000000000001', 'past the last Date'],
+    ['8640000000000000', 'the last Date, year 275760'],
+    ['253402300800000', 'year 10000'],
+  ])('rejects occurredAt %s (%s) with 400 naming the field — it crashed the handler before', async (literal) => {
+    const event = withFreshId({ subscriptionId: 1, portalId: 2, appId: 3, occurredAt: 0, subscriptionType: 'deal.creation', attemptNumber: 0, objectId: 5 });
+    const body = `[${JSON.stringify(event).replace('"occurredAt":0', `"occurredAt":${literal}`)}]`;
+    expect(await expectRejected('huge numbers', delivery(body), 400)).toContain('body[0].occurredAt');
+  });
+
+  it('accepts occurredAt at the last millisecond of year 9999', async () => {
+    const event = withFreshId({ subscriptionId: 1, portalId: 2, appId: 3, occurredAt: 253_402_300_799_999, subscriptionType: 'deal.creation', attemptNumber: 0, objectId: 5 });
+    await expectAccepted('huge numbers', delivery(JSON.stringify([event])), [event]);
+  });
+});
+
+describe('fuzz: methods, sources and content types', () => {
+  it('answers a media type other than application/json with 415, and application/json with any parameters with 200', async () => {
+    const mediaType = fc.oneof(
+      fc.constantFrom('application/json', 'Application/JSON', ' application/json ', 'text/plain', 'text/json', 'application/jsonp',
+        'application/json-patch+json', 'application/x-www-form-urlencoded', 'multipart/form-data', 'application/json, text/plain', '', '*/*'),
+      fc.string({ maxLength: 20 }).filter((text) => !text.includes(';')),
+    );
+    const parameters = fc.constantFrom('', ';charset=utf-8', '; charset=UTF-8', '; charset=utf-16', '; charset="latin1"', ';;;', '; boundary=x; charset=utf-8');
+    await check(fc.tuple(validBatch, mediaType, parameters), async ([templates, type, parameter]) => {
+      const { events, body } = freshBatch(templates);
+      const request = delivery(body, { contentType: `${type}${parameter}` });
+      if (type.trim().toLowerCase() === 'application/json') await expectAccepted('content type', request, events);
+      else await expectRejected('content type', request, 415);
+    });
+  });
+
+  it('answers a missing content type with 415', async () => {
+    await expectRejected('content type', delivery('[]', { contentType: null }), 415);
+  });
+
+  it('answers any method but POST with 405, however it is signed', async () => {
+    const method = fc.constantFrom('GET', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'TRACE', 'CONNECT', 'PROPFIND');
+    await check(fc.tuple(validBatch, method), async ([templates, verb]) => {
+      const { body } = freshBatch(templates);
+      await expectRejected('method', delivery(body, { method: verb }), 405);
+    });
+  });
+
+  it('answers a lower-case "post" that reached the handler unnormalised with 405', async () => {
+    const { body } = freshBatch([{ subscriptionId: 1, portalId: 2, appId: 3, occurredAt: 4, subscriptionType: 'deal.creation', attemptNumber: 0, objectId: 5 }]);
+    await expectRejected('method', { ...delivery(body), httpMethod: 'post' }, 405);
+  });
+
+  it('answers any source but hubspot with 404, prototype names included', async () => {
+    const source = fc.oneof(fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'HubSpot', 'HUBSPOT', 'hubspot ', 'salesforce'), fc.string({ minLength: 1, maxLength: 20 }));
+    await check(fc.tuple(validBatch, source.filter((name) => name !== 'hubspot')), async ([templates, name]) => {
+      const path = `/webhooks/${encodeURIComponent(name)}`;
+      const { body } = freshBatch(templates);
+      await expectRejected('unknown source', delivery(body, { path }), 404);
+    });
+  });
+
+  it('answers an event with no source path parameter at all with 404', async () => {
+    await expectRejected('unknown source', { ...delivery('[]'), pathParameters: null }, 404);
+  });
+});
+
+describe('fuzz: validly signed bodies that break the schema', () => {
+  const REQUIRED = ['eventId', 'subscriptionId', 'portalId', 'appId', 'occurredAt', 'attemptNumber', 'objectId'] as const;
+  const BAD_VALUES: readonly unknown[] = [undefined, null, -1, 1.5, '1', true, [], {}, 2 ** 53, -(2 ** 53), ''];
+
+  it('rejects a required field missing or of the wrong kind, naming body[i].field', async () => {
+    await check(fc.tuple(validBatch, fc.constantFrom(...REQUIRED), fc.constantFrom(...BAD_VALUES), fc.nat()), async ([templates, field, bad, pick]) => {
+      const events = templates.map(withFreshId);
+      const index = pick % events.length;
+      events[index] = { ...events[index], [field]: bad };
+      expect(await expectRejected('schema violation', delivery(JSON.stringify(events)), 400)).toContain(`body[${index}].${field}`);
+    });
+  });
+
+  it('rejects malformed optional fields and subscription types, naming body[i].field', async () => {
+    const breakage = fc.constantFrom<[string, unknown]>(
+      ['subscriptionType', 'deal'], ['subscriptionType', 'Deal.creation'], ['subscriptionType', 'deal.'], ['subscriptionType', 'deal.stage2'],
+      ['subscriptionType', 'deal.prop change'], ['subscriptionType', 7], ['subscriptionType', undefined], ['eventType', 'nope'],
+      ['objectTypeId', ''], ['propertyName', ''], ['propertyValue', 5], ['changeSource', null], ['changeFlag', {}],
+    );
+    await check(fc.tuple(validBatch, breakage, fc.nat()), async ([templates, [field, bad], pick]) => {
+      const events = templates.map(withFreshId);
+      const index = pick % events.length;
+      events[index] = { ...events[index], [field]: bad };
+      const message = await expectRejected('schema violation', delivery(JSON.stringify(events)), 400);
+      expect(message).toContain(`body[${index}].${field === 'eventType' ? 'eventType' : field}`);
+    });
+  });
+
+  it('rejects batches of the wrong shape: empty, over 100 events, not an array, holes', async () => {
+    const shape = fc.constantFrom('empty', 'too many', 'object', 'null', 'string', 'nested', 'null event');
+    await check(fc.tuple(validEvent, shape), async ([template, kind]) => {
+      const event = withFreshId(template);
+      const bodies: Record<string, unknown> = {
+        empty: [],
+        'too many': Array.from({ length: 101 }, () => event),
+        object: { events: [event] },
+        null: null,
+        string: JSON.stringify([event]),
+        nested: [[event]],
+        'null event': [event, null],
+      };
+      await expectRejected('schema violation', delivery(JSON.stringify(bodies[kind])), 400);
+    });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Corpus
+
+/** A hand-written request under `corpus/`. Header values may hold `{signature}` and `{timestamp}`. */
+const CorpusEntry = z.strictObject({
+  why: z.string().min(20),
+  method: z.string().default('POST'),
+  path: z.string().default(PATH),
+  headers: z.record(z.string(), z.union([z.string(), z.array(z.string())])).default({ 'content-type': 'application/json' }),
+  /** The body, as text, as a JSON value, or as text pieces each repeated. */
+  body: z.string().optional(),
+  bodyJson: z.unknown().optional(),
+  bodyParts: z.array(z.tuple([z.string(), z.number().int().positive()])).optional(),
+  /** Add a genuine signature and timestamp headers (unless `headers` names them). */
+  sign: z.boolean().default(true),
+  /** Timestamp relative to the (frozen) clock. */
+  timestampOffsetMs: z.number().int().default(0),
+  /** Event ids in `bodyJson` are replaced by fresh ones, so the entry is accepted as new every run. */
+  freshEventIds: z.boolean().default(false),
+  expectStatus: z.number().int().min(200).max(499),
+  /** Text the response message (4xx) or some bus Detail (200) must contain. */
+  expectText: z.string().optional(),
+  /** Text no bus Detail may contain (a value that must not be picked up). */
+  forbidText: z.string().optional(),
+});
+
+const corpusDirectory = new URL('./corpus/', import.meta.url);
+const corpus = readdirSync(corpusDirectory)
+  .filter((name) => name.endsWith('.json'))
+  .sort()
+  .map((name): [string, z.infer<typeof CorpusEntry>] => [name, CorpusEntry.parse(JSON.parse(readFileSync(new URL(name, corpusDirectory), 'utf8')))]);
+
+/** The body text of a corpus entry. */
+function corpusBody(entry: z.infer<typeof CorpusEntry>): { body: string; eventCount: number } {
+  if (entry.body !== undefined) return { body: entry.body, eventCount: 0 };
+  if (entry.bodyParts !== undefined) return { body: entry.bodyParts.map(([text, times]) => text.repeat(times)).join(''), eventCount: 0 };
+  let value = entry.bodyJson;
+  if (entry.freshEventIds && Array.isArray(value)) {
+    value = value.map((event: unknown) => (typeof event === 'object' && event !== null ? { ...event, eventId: (nextEventId += 1) } : event));
+  }
+  return { body: JSON.stringify(value), eventCount: Array.isArray(value) ? value.length : 0 };
+}
+
+describe('fuzz: the corpus of hand-written nasty requests', () => {
+  it('has entries', () => {
+    expect(corpus.length).toBeGreaterThanOrEqual(8);
+  });
+
+  it.each(corpus)('%s', async (_name, entry) => {
+    const now = Date.UTC(2026, 4, 21, 12, 0, 0);
+    vi.setSystemTime(now);
+    const { body, eventCount } = corpusBody(entry);
+    const timestamp = String(now + entry.timestampOffsetMs);
+    const signature = signatureFor(body, timestamp, { method: entry.method, path: entry.path });
+    const fill = (value: string) => value.replaceAll('{signature}', signature).replaceAll('{timestamp}', timestamp);
+    const headers: Record<string, string | string[]> = { host: HOST };
+    if (entry.sign) Object.assign(headers, { 'x-hubspot-signature-v3': signature, 'x-hubspot-request-timestamp': timestamp });
+    for (const [name, value] of Object.entries(entry.headers)) headers[name] = typeof value === 'string' ? fill(value) : value.map(fill);
+    const request = toApiGatewayEvent({ method: entry.method, url: entry.path, headers, body, protocol: 'https' });
+    if (entry.expectStatus === 200) {
+      const { response, added } = await exchange('corpus', request);
+      expect(response.statusCode, response.body).toBe(200);
+      expect(Acceptance.parse(JSON.parse(response.body)).accepted).toBe(eventCount);
+      expect(added).toHaveLength(eventCount);
+      expectCanonical(added);
+      const details = added.map((item) => item.Detail).join('\n');
+      if (entry.expectText !== undefined) expect(details).toContain(entry.expectText);
+      if (entry.forbidText !== undefined) expect(details).not.toContain(entry.forbidText);
+    } else {
+      const message = await expectRejected('corpus', request, entry.expectStatus);
+      if (entry.expectText !== undefined) expect(message).toContain(entry.expectText);
+    }
+  });
+});
