@@ -5,6 +5,7 @@
 import { writeFileSync, readFileSync, mkdirSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { benchBundles } from './bundles.ts';
+import { benchCost } from './cost.ts';
 import { benchStartup } from './startup.ts';
 
 /** One benchmark's printable outcome. */
@@ -21,7 +22,7 @@ const root = new URL('../', import.meta.url);
 const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 const date = new Date().toISOString().slice(0, 10);
 
-const results: BenchResult[] = [await benchBundles(), await benchStartup()];
+const results: BenchResult[] = [await benchBundles(), await benchStartup(), await benchCost()];
 
 mkdirSync(new URL('bench/results/', root), { recursive: true });
 const sections: string[] = [`Measured ${date} on ${machine}.`, ''];

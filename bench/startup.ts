@@ -5,23 +5,15 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { freePort } from '../local/net/free-port.ts';
 import type { BenchResult } from './run.ts';
 
 const ROOT = new URL('../', import.meta.url).pathname;
 const RUNS = 3;
 const TARGET_WARM_MS = 3000;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** Spawns `npm start`'s entry and resolves with the milliseconds until /health is 200. */
 async function timeToHealthy(dataDir: string): Promise<number> {

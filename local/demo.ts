@@ -12,6 +12,7 @@ import { Client } from '@hubspot/api-client';
 import { performance } from 'node:perf_hooks';
 import { readHubEnvironment } from './config.ts';
 import { startHub, type RunningHub } from './hub.ts';
+import { createDeal, type NewDealLine, winDeal } from './sandbox/hubspot/salesperson.ts';
 import { connectOdooReader } from './sandbox/odoo/community-client.ts';
 
 const env = readHubEnvironment();
@@ -58,25 +59,6 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   }
 }
 
-/** Creates a fresh company and a deal with the given lines, in an open stage. */
-async function createDeal(name: string, customer: string, lines: { sku: string; name: string; quantity: number; price: number }[]) {
-  const company = await crm.crm.companies.basicApi.create({
-    properties: { name: `${customer} ${Date.now().toString(36).slice(-4)}`, country: 'Germany', city: 'Berlin' },
-    associations: [],
-  });
-  const deal = await crm.crm.deals.basicApi.create({
-    properties: { dealname: name, dealstage: 'appointmentscheduled', deal_currency_code: 'EUR', pipeline: 'default' },
-    associations: [{ to: { id: company.id }, types: [{ associationCategory: 'HUBSPOT_DEFINED' as never, associationTypeId: 5 }] }],
-  });
-  await crm.crm.lineItems.batchApi.create({
-    inputs: lines.map((line) => ({
-      properties: { hs_sku: line.sku, name: line.name, quantity: String(line.quantity), price: String(line.price) },
-      associations: [{ to: { id: deal.id }, types: [{ associationCategory: 'HUBSPOT_DEFINED' as never, associationTypeId: 20 }] }],
-    })),
-  });
-  return deal.id;
-}
-
 async function dealSync(dealId: string) {
   return (await crm.crm.deals.basicApi.getById(dealId, ['erp_order_ref', 'erp_status', 'erp_sync_error'])).properties;
 }
@@ -100,11 +82,15 @@ async function auditTrail(dealId: string) {
   return answer.Items ?? [];
 }
 
-async function scenario(title: string, customer: string, lines: Parameters<typeof createDeal>[2], expectFailure: boolean) {
+async function scenario(title: string, customer: string, lines: readonly NewDealLine[], expectFailure: boolean) {
   console.log(`\n${title}`);
-  const dealId = await createDeal(title.replace(/^\d\.\s*/, ''), customer, lines);
+  const dealId = await createDeal(crm, {
+    dealName: title.replace(/^\d\.\s*/, ''),
+    companyName: `${customer} ${Date.now().toString(36).slice(-4)}`,
+    lines,
+  });
   clock = performance.now();
-  await crm.crm.deals.basicApi.update(dealId, { properties: { dealstage: 'closedwon' } });
+  await winDeal(crm, dealId);
   say(`deal ${dealId} moved to won in the CRM; the CRM sends a signed webhook`);
   const execution = await until('the saga to start', () => executionOf(dealId));
   say(`saga started: execution ${execution.name}`);

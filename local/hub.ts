@@ -9,7 +9,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -20,6 +20,7 @@ import type { HubEnvironment } from './config.ts';
 import { startAwsEndpoint } from './endpoint/server.ts';
 import { LocalEventBridge } from './eventbridge/service.ts';
 import { startIngress, type Ingress } from './ingress/server.ts';
+import { freePort } from './net/free-port.ts';
 import { functionsOf, unsupportedFunctionsOf, type LocalFunction } from './lambda/functions.ts';
 import { LocalLambdaRuntime } from './lambda/runtime.ts';
 import { SqsEventSourceMappings } from './lambda/sqs-event-source.ts';
@@ -57,6 +58,8 @@ export interface RunningHub {
   readonly runtime: LocalLambdaRuntime;
   readonly stepFunctions: LocalStepFunctions;
   readonly eventBridge: LocalEventBridge;
+  /** The hub's SQS (its `requestCounts()` are what AWS would bill). */
+  readonly sqs: LocalSqs;
   readonly alarms: LocalAlarms;
   stop(): Promise<void>;
 }
@@ -68,15 +71,13 @@ export interface HubOptions {
   readonly log?: (line: string) => void;
   /** Where alarm notifications go besides Slack. @default the log */
   readonly onAlarm?: (notification: AlarmNotification) => void;
+  /** Sees every DynamoDB, EventBridge and Step Functions request (X-Amz-Target, body) the endpoint takes. @default - none */
+  readonly onAwsRequest?: (target: string, body: Buffer) => void;
 }
 
-async function freePort(host: string, wanted: number): Promise<number> {
-  if (wanted !== 0) return wanted;
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, host, done));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
+/** The configured port, or a free one for 0 (chosen up front: other parts need to know it). */
+async function portFor(host: string, wanted: number): Promise<number> {
+  return wanted === 0 ? freePort(host) : wanted;
 }
 
 function listenError(variable: string, port: number, host: string) {
@@ -145,8 +146,8 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     const synth = synthesizeCached({ projectRoot: PROJECT_ROOT, cacheDir: join(dataDir, 'synth') });
     log(`template ${synth.stackName} ${synth.cached ? 'from cache' : 'synthesized'} (${synth.hash})`);
 
-    const awsPort = await freePort(host, env.HARMONY_AWS_PORT);
-    const ingressPort = await freePort(host, env.HARMONY_INGRESS_PORT);
+    const awsPort = await portFor(host, env.HARMONY_AWS_PORT);
+    const ingressPort = await portFor(host, env.HARMONY_INGRESS_PORT);
     const awsEndpoint = `http://${host}:${awsPort}`;
 
     let hubspot: HubspotSandbox | undefined;
@@ -233,6 +234,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
       host,
       jsonServices: [eventBridge, stepFunctions],
       proxies: { dynamodb: dynamo.url, sqs: sqsServer.url },
+      ...(options.onAwsRequest === undefined ? {} : { onRequest: options.onAwsRequest }),
     }).catch((error: NodeJS.ErrnoException) => Promise.reject(listenError('HARMONY_AWS_PORT', awsPort, host)(error)));
     stops.push(() => endpoint.close());
 
@@ -325,6 +327,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
       runtime,
       stepFunctions,
       eventBridge,
+      sqs: sqsServer.service,
       alarms,
       stop: stopAll,
     };

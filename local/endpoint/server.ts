@@ -34,6 +34,11 @@ export interface AwsEndpointOptions {
   readonly jsonServices: readonly JsonProtocolService[];
   /** Base URLs of the proxied services. */
   readonly proxies: { readonly dynamodb: string; readonly sqs: string };
+  /**
+   * Called with each DynamoDB and JSON-service request's `X-Amz-Target` and body once it is
+   * read (the cost benchmark counts billed units from them). @default - none
+   */
+  readonly onRequest?: (target: string, body: Buffer) => void;
 }
 
 /** A running endpoint. */
@@ -111,6 +116,7 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
     const prefix = dot < 0 ? target : target.slice(0, dot);
     const operation = dot < 0 ? '' : target.slice(dot + 1);
     if (prefix === 'DynamoDB_20120810') {
+      if (options.onRequest !== undefined) observeBody(request, (body) => options.onRequest?.(target, body));
       proxy(request, response, dynamodb, request.url ?? '/', 'DynamoDB (dynalite)');
       return;
     }
@@ -124,6 +130,7 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
       sendJsonError(response, unknownRequest(`X-Amz-Target ${target}`));
       return;
     }
+    if (options.onRequest !== undefined) observeBody(request, (body) => options.onRequest?.(target, body));
     await jsonService(service, operation, request, response);
   }
 
@@ -284,6 +291,13 @@ function sendXml(response: ServerResponse, status: number, xml: string): void {
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
+}
+
+/** Hands `request`'s body to `observer` once it has all passed, without taking it from the proxy. */
+function observeBody(request: IncomingMessage, observer: (body: Buffer) => void): void {
+  const chunks: Buffer[] = [];
+  request.on('data', (chunk: Buffer) => chunks.push(chunk));
+  request.on('end', () => observer(Buffer.concat(chunks)));
 }
 
 /** The body, or undefined when it is larger than `limit` bytes (the rest is drained). */

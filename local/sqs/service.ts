@@ -89,6 +89,20 @@ export interface HandleOptions {
 /** Messages of a queue by state, for the alarm evaluator (AWS/SQS ApproximateNumberOfMessages…). */
 export type QueueDepth = MessageCounts;
 
+/**
+ * Requests of one SQS operation since the service started, as SQS bills them: `billed`
+ * counts each started 64 KB chunk of a request's payload as one request.
+ */
+export interface SqsRequestCount {
+  readonly requests: number;
+  readonly billed: number;
+  /** ReceiveMessage calls that returned no message (long polls that timed out). */
+  readonly empty: number;
+}
+
+/** SQS bills each started 64 KB chunk of a payload as one request. */
+const BILLING_CHUNK_BYTES = 64 * 1024;
+
 /** A queue as the service holds it in memory (its row, parsed settings, ARN and URL). */
 interface LiveQueue {
   readonly id: number;
@@ -153,6 +167,7 @@ export class LocalSqs implements JsonProtocolService {
   /** FIFO ReceiveRequestAttemptId → the deliveries it returned (kept 5 minutes, in memory). */
   readonly #receiveAttempts = new Map<string, { readonly at: number; readonly deliveries: readonly { seq: number; receipt: string }[] }>();
   readonly #sweeper: NodeJS.Timeout;
+  readonly #requestCounts = new Map<string, { requests: number; billed: number; empty: number }>();
   #closed = false;
 
   constructor(options: LocalSqsOptions) {
@@ -191,8 +206,25 @@ export class LocalSqs implements JsonProtocolService {
     this.#sweeper.unref();
   }
 
-  /** Runs one SQS operation with its JSON input. */
+  /** Runs one SQS operation with its JSON input; counts it for `requestCounts()` when it succeeds. */
   async handle(operation: string, input: Readonly<Record<string, unknown>>, options: HandleOptions = {}): Promise<unknown> {
+    const output = await this.#handle(operation, input, options);
+    const counts = this.#requestCounts.get(operation) ?? { requests: 0, billed: 0, empty: 0 };
+    // The payload is what was sent for sends, what came back for receives; either way chunks of 64 KB.
+    const payloadBytes = Buffer.byteLength(JSON.stringify(operation === 'ReceiveMessage' ? (output ?? {}) : input), 'utf8');
+    counts.requests += 1;
+    counts.billed += Math.max(1, Math.ceil(payloadBytes / BILLING_CHUNK_BYTES));
+    if (operation === 'ReceiveMessage' && ((output as { Messages?: unknown[] } | undefined)?.Messages?.length ?? 0) === 0) counts.empty += 1;
+    this.#requestCounts.set(operation, counts);
+    return output;
+  }
+
+  /** Successful requests by operation since the service started (what AWS would bill as SQS requests). */
+  requestCounts(): Readonly<Record<string, SqsRequestCount>> {
+    return Object.fromEntries([...this.#requestCounts].map(([operation, counts]) => [operation, { ...counts }]));
+  }
+
+  async #handle(operation: string, input: Readonly<Record<string, unknown>>, options: HandleOptions): Promise<unknown> {
     if (this.#closed) throw new SqsError('ServiceUnavailable', 'The local SQS service is shut down.', { statusCode: 503, fault: 'Receiver' });
     switch (operation) {
       case 'CreateQueue':

@@ -8,10 +8,11 @@ import { ListExecutionsCommand, ListStateMachinesCommand, SFNClient } from '@aws
 import { Client } from '@hubspot/api-client';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../local/net/free-port.ts';
+import { ONE_WIDGET_LINE, createDeal as createSandboxDeal } from '../../local/sandbox/hubspot/salesperson.ts';
 import { connectOdooReader } from '../../local/sandbox/odoo/community-client.ts';
 
 const NODE = process.execPath;
@@ -24,14 +25,6 @@ interface HubUrls {
   readonly ingressUrl: string;
   readonly hubspotUrl: string;
   readonly odooUrl: string;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 let dataDir: string;
@@ -84,21 +77,9 @@ function clients(urls: HubUrls) {
   };
 }
 
-/** Creates a company and a deal with one line, in an open stage, as a salesperson would. */
-async function createDeal(crm: Client, name: string): Promise<string> {
-  const company = await crm.crm.companies.basicApi.create({ properties: { name, country: 'Germany' }, associations: [] });
-  const deal = await crm.crm.deals.basicApi.create({
-    properties: { dealname: name, dealstage: 'appointmentscheduled', deal_currency_code: 'EUR' },
-    associations: [{ to: { id: company.id }, types: [{ associationCategory: 'HUBSPOT_DEFINED' as never, associationTypeId: 5 }] }],
-  });
-  await crm.crm.lineItems.batchApi.create({
-    inputs: [{
-      properties: { hs_sku: 'WIDGET-1', name: 'Widget', quantity: '2', price: '10' },
-      associations: [{ to: { id: deal.id }, types: [{ associationCategory: 'HUBSPOT_DEFINED' as never, associationTypeId: 20 }] }],
-    }],
-  });
-  return deal.id;
-}
+/** A company and a deal with one line, in an open stage. */
+const createDeal = (crm: Client, name: string) =>
+  createSandboxDeal(crm, { dealName: name, companyName: name, lines: ONE_WIDGET_LINE });
 
 const dealOrderRef = async (crm: Client, dealId: string) =>
   (await crm.crm.deals.basicApi.getById(dealId, ['erp_order_ref', 'erp_status'])).properties;
