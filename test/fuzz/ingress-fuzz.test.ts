@@ -23,8 +23,9 @@ import {
 } from '../../functions/core/events.ts';
 import { toApiGatewayEvent } from '../../local/ingress/api-gateway-event.ts';
 import { createLambdaContext } from '../../local/lambda/lambda-context.ts';
-import { startEventBridgeRecorder, type EventBridgeRecorder, type RecordedEntry } from '../support/eventbridge-recorder.ts';
-import { startHandlerStores, type HandlerStores } from '../support/handler-stores.ts';
+import type { EventBridgeRecorder, RecordedEntry } from '../support/eventbridge-recorder.ts';
+import type { HandlerStores } from '../support/handler-stores.ts';
+import { startIngestUnderTest } from '../support/ingest-under-test.ts';
 
 const FuzzSettings = z.object({
   FUZZ_SEED: z.coerce.number().int().default(20_260_521),
@@ -49,17 +50,7 @@ let bus: EventBridgeRecorder;
 let handler: (event: APIGatewayProxyEvent, context: unknown) => Promise<APIGatewayProxyResult>;
 
 beforeAll(async () => {
-  stores = await startHandlerStores();
-  bus = await startEventBridgeRecorder();
-  Object.assign(process.env, stores.environment, {
-    AWS_ENDPOINT_URL_EVENTBRIDGE: bus.endpoint,
-    HUB_BUS_NAME: 'harmony-hub',
-    HUBSPOT_CLIENT_SECRET: CLIENT_SECRET,
-    AWS_LAMBDA_FUNCTION_NAME: 'ingest',
-    POWERTOOLS_METRICS_DISABLED: 'true',
-    POWERTOOLS_LOG_LEVEL: 'ERROR',
-  });
-  ({ handler } = (await import('../../functions/handlers/ingest.ts')) as unknown as { handler: typeof handler });
+  ({ stores, bus, handler } = await startIngestUnderTest(CLIENT_SECRET));
 });
 
 /** Requests sent and answers received, by kind of request: the run's report. */

@@ -8,29 +8,20 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import { hubspotSignatureV3 } from '../../functions/connectors/crm/hubspot/webhook.ts';
 import { toApiGatewayEvent } from '../../local/ingress/api-gateway-event.ts';
 import { createLambdaContext } from '../../local/lambda/lambda-context.ts';
-import { startEventBridgeRecorder, type EventBridgeRecorder } from '../support/eventbridge-recorder.ts';
-import { startHandlerStores, type HandlerStores } from '../support/handler-stores.ts';
+import type { EventBridgeRecorder } from '../support/eventbridge-recorder.ts';
+import type { HandlerStores } from '../support/handler-stores.ts';
+import { startIngestUnderTest, type IngestUnderTest } from '../support/ingest-under-test.ts';
 
 const CLIENT_SECRET = 'test-client-secret';
 const HOST = 'hooks.example.test';
 
 let stores: HandlerStores;
 let bus: EventBridgeRecorder;
-let handler: (event: unknown, context: unknown) => Promise<APIGatewayProxyResult>;
+let handler: IngestUnderTest['handler'];
 let auditRecords: () => Promise<Record<string, unknown>[]>;
 
 beforeAll(async () => {
-  stores = await startHandlerStores();
-  bus = await startEventBridgeRecorder();
-  Object.assign(process.env, stores.environment, {
-    AWS_ENDPOINT_URL_EVENTBRIDGE: bus.endpoint,
-    HUB_BUS_NAME: 'harmony-hub',
-    HUBSPOT_CLIENT_SECRET: CLIENT_SECRET,
-    AWS_LAMBDA_FUNCTION_NAME: 'ingest',
-    POWERTOOLS_METRICS_DISABLED: 'true',
-    POWERTOOLS_LOG_LEVEL: 'ERROR',
-  });
-  ({ handler } = (await import('../../functions/handlers/ingest.ts')) as unknown as { handler: typeof handler });
+  ({ stores, bus, handler } = await startIngestUnderTest(CLIENT_SECRET));
   const { dynamo } = await import('../../functions/core/aws-clients.ts');
   const { ScanCommand } = await import('@aws-sdk/lib-dynamodb');
   auditRecords = async () => (await dynamo().send(new ScanCommand({ TableName: stores.auditTable }))).Items ?? [];
