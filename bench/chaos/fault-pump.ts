@@ -27,7 +27,7 @@ const ERP_CALLS_PER_ORDER = 6;
 /** ERP operations a rule may be aimed at; undefined hits whatever ERP call comes next. */
 const ERP_OPERATIONS = [undefined, undefined, 'sale.order.create', 'sale.order.action_confirm'] as const;
 /** Pending rules above this are not topped up, so faults do not pile up while the hub is slow. */
-const MAX_PENDING = 30;
+const MAX_PENDING = 10;
 
 /** Where the pump injects, and how fast calls happen. */
 export interface FaultPumpOptions {
@@ -93,6 +93,20 @@ export async function pumpFaults(options: FaultPumpOptions, seconds: number, cou
   } catch (error) {
     if ((error as Error).message.startsWith('fault rule refused')) throw error;
     counts.skippedHubDown += 1;
+  }
+}
+
+/**
+ * Faults a sandbox still holds (not yet suffered by anyone). Asks by adding a rule for an
+ * operation no call has, which stays pending; `probesBefore` is how many such rules this
+ * sandbox process already holds.
+ */
+export async function pendingFaults(url: string, probesBefore: number): Promise<number | undefined> {
+  try {
+    const remaining = await addRule(url, { count: 1, kind: '500', operation: '__chaos.probe' });
+    return remaining === undefined ? undefined : remaining - probesBefore - 1;
+  } catch {
+    return undefined;
   }
 }
 
