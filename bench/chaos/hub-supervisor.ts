@@ -3,7 +3,6 @@
  * with SIGKILL and starts it again on the same state, as a crashing host would.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import * as z from 'zod';
 
 const CHILD = new URL('./hub-process.ts', import.meta.url).pathname;
@@ -18,14 +17,7 @@ export const HubUrls = z.object({
 });
 export type HubUrls = z.infer<typeof HubUrls>;
 
-/** A free TCP port on the loopback interface. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+export { freePort } from '../../local/net/free-port.ts';
 
 /** Runs, kills and restarts one hub child process. */
 export class HubSupervisor {
