@@ -8,6 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import * as z from 'zod';
 
 /** `FULL` survives a power cut; `NORMAL` survives a process crash and is faster. */
 export type SynchronousMode = 'FULL' | 'NORMAL';
@@ -83,3 +84,15 @@ export class HubDatabase {
     if (this.db.isOpen) this.db.close();
   }
 }
+
+/** A nullable TEXT column read as `string | undefined`. */
+export const optionalText = z
+  .string()
+  .nullable()
+  .transform((value) => value ?? undefined);
+
+/** A nullable INTEGER/REAL column read as `number | undefined`. */
+export const optionalNumber = z
+  .number()
+  .nullable()
+  .transform((value) => value ?? undefined);

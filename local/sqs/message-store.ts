@@ -11,7 +11,7 @@
  * once; delayed: later and never received. The index on (queue, visible_at,
  * receive_count) serves receives, counts and the next-visibility time of long polls.
  */
-import { HubDatabase, type SynchronousMode } from '../sqlite/hub-database.ts';
+import { HubDatabase, optionalNumber, optionalText, type SynchronousMode } from '../sqlite/hub-database.ts';
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import * as z from 'zod';
 import type { MessageAttributeValue } from './md5.ts';
@@ -157,14 +157,6 @@ const SCHEMA = `
   CREATE INDEX IF NOT EXISTS move_tasks_by_source ON move_tasks (source_arn, started_at);
 `;
 
-const optionalText = z
-  .string()
-  .nullable()
-  .transform((value) => value ?? undefined);
-const optionalNumber = z
-  .number()
-  .nullable()
-  .transform((value) => value ?? undefined);
 const StringMap = z.record(z.string(), z.string());
 const StoredAttributes = z.record(z.string(), z.object({ DataType: z.string(), StringValue: z.string().optional(), BinaryValue: z.string().optional() }));
 const jsonOf = <Schema extends z.ZodType>(schema: Schema) => z.string().transform((text) => schema.parse(JSON.parse(text)) as z.output<Schema>);

@@ -8,7 +8,7 @@
  */
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import * as z from 'zod';
-import { HubDatabase } from '../sqlite/hub-database.ts';
+import { HubDatabase, optionalNumber, optionalText } from '../sqlite/hub-database.ts';
 
 /** Status of an execution, as DescribeExecution reports it. */
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'PENDING_REDRIVE';
@@ -102,14 +102,6 @@ export interface Transition {
 
 const STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE'] as const;
 
-const optionalText = z
-  .string()
-  .nullable()
-  .transform((value) => value ?? undefined);
-const optionalNumber = z
-  .number()
-  .nullable()
-  .transform((value) => value ?? undefined);
 
 /** A row of `executions`: the file is outside the process, so it is checked like any other input. */
 const ExecutionRow = z
