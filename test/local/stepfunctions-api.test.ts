@@ -27,10 +27,9 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsEndpoint, startAwsEndpoint } from '../../local/endpoint/server.ts';
 import { type InvokeFunction, type InvokeOutcome, LocalStepFunctions } from '../../local/stepfunctions/service.ts';
-import { TemplateResolver } from '../../local/template/resolve-intrinsics.ts';
-import { stateMachinesOf, type TemplateStateMachine } from '../../local/template/state-machines.ts';
-import { logicalIdOf, synthFlowTestApp } from '../support/flow-test-stack.ts';
+import type { TemplateStateMachine } from '../../local/template/state-machines.ts';
 import { startSqs } from '../support/local-aws.ts';
+import { orderToCashMachine } from '../support/order-to-cash-machine.ts';
 
 type Json = Record<string, any>;
 const REGION = 'eu-west-1';
@@ -129,15 +128,11 @@ describe('local Step Functions through the SDK', () => {
 
   beforeAll(async () => {
     sqs = await startSqs();
-    const app = synthFlowTestApp();
-    const resolver = new TemplateResolver(app.template, { region: REGION, accountId: ACCOUNT, sqsEndpoint: sqs.endpoint });
-    const [only] = stateMachinesOf(resolver);
-    if (only === undefined) throw new Error('no state machine in the template');
-    saga = only;
-    sqs.createQueue(logicalIdOf(app.pipeline.compensationDeadLetterQueue));
+    const rendered = orderToCashMachine(sqs, { region: REGION, accountId: ACCOUNT });
+    saga = rendered.machine;
     shortSaga = renamed(saga, 'short-saga', { TimeoutSeconds: 1 });
     pagingSaga = renamed(saga, 'paging-saga');
-    const stepRunnerId = logicalIdOf(app.pipeline.stepRunner);
+    const { stepRunnerId, resolver } = rendered;
     stepRunnerArn = resolver.getAtt(stepRunnerId, 'Arn');
     contextProbe = {
       logicalId: 'ContextProbe',

@@ -13,11 +13,10 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { type InvokeFunction, LocalStepFunctions } from '../../local/stepfunctions/service.ts';
-import { TemplateResolver } from '../../local/template/resolve-intrinsics.ts';
-import { stateMachinesOf, type TemplateStateMachine } from '../../local/template/state-machines.ts';
-import { logicalIdOf, synthFlowTestApp } from '../support/flow-test-stack.ts';
+import type { TemplateStateMachine } from '../../local/template/state-machines.ts';
 import { startSqs } from '../support/local-aws.ts';
 import type { CrashChildArguments } from './stepfunctions-crash-child.ts';
+import { orderToCashMachine } from '../support/order-to-cash-machine.ts';
 
 type Json = Record<string, any>;
 type Invocation = { readonly pid: number; readonly stateName: string; readonly payload: Json };
@@ -117,12 +116,8 @@ describe('local Step Functions after kill -9', () => {
 
   beforeAll(async () => {
     sqs = await startSqs();
-    const app = synthFlowTestApp();
-    const resolver = new TemplateResolver(app.template, { region: REGION, accountId: ACCOUNT, sqsEndpoint: sqs.endpoint });
-    const [only] = stateMachinesOf(resolver);
-    if (only === undefined) throw new Error('no state machine in the template');
-    machine = only;
-    sqs.createQueue(logicalIdOf(app.pipeline.compensationDeadLetterQueue));
+    const rendered = orderToCashMachine(sqs, { region: REGION, accountId: ACCOUNT });
+    machine = rendered.machine;
     workDirectory = await mkdtemp(join(tmpdir(), 'harmony-sfn-durability-'));
     machinesFile = join(workDirectory, 'machines.json');
     await writeFile(machinesFile, JSON.stringify([machine]));
