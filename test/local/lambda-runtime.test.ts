@@ -248,17 +248,6 @@ describe('LocalLambdaRuntime', () => {
     expect(after.instanceId).not.toBe(before.instanceId);
   });
 
-  it("ends an instance that outgrows the function's memory size as Runtime.OutOfMemory, not the hub", async () => {
-    const lambda = startRuntime({ functions: [probeFunction('probe', { memoryMb: 128, timeoutMs: 30_000 })] });
-    const before = ok(await lambda.invoke('probe', {}));
-
-    const exhausted = await lambda.invoke('probe', { hog: true });
-    const after = ok(await lambda.invoke('probe', {}));
-
-    expect(exhausted).toMatchObject({ status: 'error', errorType: 'Runtime.OutOfMemory' });
-    expect(after.instanceId).not.toBe(before.instanceId);
-  });
-
   it('reports a real Harmony handler that fails its configuration check at load, on every invoke, without stopping', async () => {
     const starter = probeFunction('starter', {
       entry: 'functions/handlers/start-execution.ts',
