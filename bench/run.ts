@@ -7,6 +7,7 @@ import { cpus, totalmem } from 'node:os';
 import { benchBundles } from './bundles.ts';
 import { benchCost } from './cost.ts';
 import { benchStartup } from './startup.ts';
+import { benchIngress } from './ingress.ts';
 
 /** One benchmark's printable outcome. */
 export interface BenchResult {
@@ -22,7 +23,7 @@ const root = new URL('../', import.meta.url);
 const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 const date = new Date().toISOString().slice(0, 10);
 
-const results: BenchResult[] = [await benchBundles(), await benchStartup(), await benchCost()];
+const results: BenchResult[] = [await benchBundles(), await benchStartup(), await benchIngress(), await benchCost()];
 
 mkdirSync(new URL('bench/results/', root), { recursive: true });
 const sections: string[] = [`Measured ${date} on ${machine}.`, ''];
