@@ -17,6 +17,7 @@ import { readHubEnvironment } from '../local/config.ts';
 import { startHub, type RunningHub } from '../local/hub.ts';
 import type { SqsRequestCount } from '../local/sqs/service.ts';
 import { ONE_WIDGET_LINE, createDeal, winDeal } from '../local/sandbox/hubspot/salesperson.ts';
+import { waitFor } from '../local/wait-for.ts';
 import type { BenchResult } from './run.ts';
 
 // ---------------------------------------------------------------------------------------
@@ -215,15 +216,8 @@ interface Recording {
 
 const HUBSPOT_TOKEN = 'pat-local-harmony';
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+/** Waits for an order; a deal that failed ends the wait with its reason instead of running into the timeout. */
+const until = <T>(what: string, probe: () => Promise<T | undefined>) => waitFor(what, probe, { timeoutMs: 120_000 });
 
 /** One order as a salesperson makes it: a company, a deal with one line, then the deal moved to won; resolves when confirmed. */
 async function placeOrder(crm: Client, name: string): Promise<string> {

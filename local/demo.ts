@@ -11,6 +11,7 @@ import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { Client } from '@hubspot/api-client';
 import { performance } from 'node:perf_hooks';
 import { readHubEnvironment } from './config.ts';
+import { waitFor } from './wait-for.ts';
 import { startHub, type RunningHub } from './hub.ts';
 import { createDeal, type NewDealLine, winDeal } from './sandbox/hubspot/salesperson.ts';
 import { connectOdooReader } from './sandbox/odoo/community-client.ts';
@@ -49,15 +50,8 @@ const auditTable = (await dynamo.send(new ListTablesCommand({}))).TableNames?.fi
 let clock = 0;
 const say = (text: string) => console.log(`  ${`+${((performance.now() - clock) / 1000).toFixed(2)}s`.padStart(8)}  ${text}`);
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what} after ${timeoutMs / 1000} s`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+/** Waits for the demo's outside systems, half a minute at most. */
+const until = <T>(what: string, probe: () => Promise<T | undefined>) => waitFor(what, probe, { timeoutMs: 30_000 });
 
 async function dealSync(dealId: string) {
   return (await crm.crm.deals.basicApi.getById(dealId, ['erp_order_ref', 'erp_status', 'erp_sync_error'])).properties;

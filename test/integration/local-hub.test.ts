@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../local/net/free-port.ts';
+import { waitFor } from '../../local/wait-for.ts';
 import { ONE_WIDGET_LINE, createDeal as createSandboxDeal } from '../../local/sandbox/hubspot/salesperson.ts';
 import { connectOdooReader } from '../../local/sandbox/odoo/community-client.ts';
 
@@ -59,15 +60,9 @@ async function killHub(signal: NodeJS.Signals): Promise<void> {
   });
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
+/** Polls the hub from outside; refused connections while it restarts count as "not yet". */
+const until = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000) =>
+  waitFor(what, probe, { timeoutMs, intervalMs: 200, ignoreErrors: true });
 
 function clients(urls: HubUrls) {
   return {

@@ -29,7 +29,7 @@ import { type AwsEndpoint, startAwsEndpoint } from '../../local/endpoint/server.
 import { type InvokeFunction, type InvokeOutcome, LocalStepFunctions } from '../../local/stepfunctions/service.ts';
 import type { TemplateStateMachine } from '../../local/template/state-machines.ts';
 import { startSqs } from '../support/local-aws.ts';
-import { orderToCashMachine } from '../support/order-to-cash-machine.ts';
+import { orderToCashMachine, sagaInputFor } from '../support/order-to-cash-machine.ts';
 
 type Json = Record<string, any>;
 const REGION = 'eu-west-1';
@@ -88,14 +88,7 @@ class PlayedStepRunner {
   }
 }
 
-const sagaInput = (dealId: string): Json => ({
-  trigger: { crm: 'hubspot', accountId: '4711', dealId, stage: 'closedwon', occurredAt: '2026-03-01T10:00:00.000Z', eventId: `evt-${dealId}` },
-  businessKey: `deal:hubspot:4711:${dealId}`,
-  correlationId: `corr-${dealId}`,
-  receivedAt: '2026-03-01T10:00:01.000Z',
-  results: {},
-  compensations: {},
-});
+const sagaInput = (dealId: string): Json => sagaInputFor(dealId);
 
 /** A copy of a synthesized state machine under another name (and optionally another definition). */
 const renamed = (machine: TemplateStateMachine, name: string, definition: Json = {}): TemplateStateMachine => ({

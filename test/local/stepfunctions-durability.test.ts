@@ -16,7 +16,7 @@ import { type InvokeFunction, LocalStepFunctions } from '../../local/stepfunctio
 import type { TemplateStateMachine } from '../../local/template/state-machines.ts';
 import { startSqs } from '../support/local-aws.ts';
 import type { CrashChildArguments } from './stepfunctions-crash-child.ts';
-import { orderToCashMachine } from '../support/order-to-cash-machine.ts';
+import { orderToCashMachine, sagaInputFor } from '../support/order-to-cash-machine.ts';
 
 type Json = Record<string, any>;
 type Invocation = { readonly pid: number; readonly stateName: string; readonly payload: Json };
@@ -26,14 +26,7 @@ const ACCOUNT = '111111111111';
 const STEPS = ['LoadDeal', 'UpsertCustomer', 'CreateSalesOrder', 'ConfirmSalesOrder', 'UpdateDealWithOrder'];
 const CHILD = fileURLToPath(new URL('./stepfunctions-crash-child.ts', import.meta.url));
 
-const sagaInput = (dealId: string): Json => ({
-  trigger: { crm: 'hubspot', accountId: '4711', dealId, stage: 'closedwon', occurredAt: '2026-03-01T10:00:00.000Z', eventId: `evt-${dealId}` },
-  businessKey: `deal:hubspot:4711:${dealId}`,
-  correlationId: `corr-${dealId}`,
-  receivedAt: '2026-03-01T10:00:01.000Z',
-  results: {},
-  compensations: {},
-});
+const sagaInput = (dealId: string): Json => sagaInputFor(dealId);
 
 /** Resolves with the first stdout line of `child` that starts with `prefix`; rejects if it exits first. */
 function lineFrom(child: ChildProcess, prefix: string): Promise<string> {

@@ -34,3 +34,15 @@ export function orderToCashMachine(
     compensationDeadLetterQueueUrl: sqs.createQueue(compensationDeadLetterQueueId).queueUrl,
   };
 }
+
+/** The input the starter would give the saga for deal `dealId` of portal 4711 (fixed times, ids derived from the deal). */
+export function sagaInputFor(dealId: string): Record<string, unknown> {
+  return {
+    trigger: { crm: 'hubspot', accountId: '4711', dealId, stage: 'closedwon', occurredAt: '2026-03-01T10:00:00.000Z', eventId: `evt-${dealId}` },
+    businessKey: `deal:hubspot:4711:${dealId}`,
+    correlationId: `corr-${dealId}`,
+    receivedAt: '2026-03-01T10:00:01.000Z',
+    results: {},
+    compensations: {},
+  };
+}
