@@ -93,10 +93,16 @@ async function scenario(title: string, customer: string, lines: readonly NewDeal
     say(`ERP order ${order.name} created for ${order.partner_id[1]}, ${order.amount_total.toFixed(2)} EUR incl. tax`);
     await until('the order to be confirmed', async () => ((await erp.ordersWithRef(`hubspot:${dealId}`))[0]?.state === 'sale' ? true : undefined));
     say(`ERP order ${order.name} confirmed`);
-    const sync = await until('the deal to show the order', async () => ((await dealSync(dealId)).erp_order_ref ? await dealSync(dealId) : undefined));
+    const sync = await until('the deal to show the order', async () => {
+      const current = await dealSync(dealId);
+      return current.erp_order_ref ? current : undefined;
+    });
     say(`the deal now shows ERP order ${sync.erp_order_ref}, status ${sync.erp_status}`);
   } else {
-    const sync = await until('the deal to show the failure', async () => ((await dealSync(dealId)).erp_status === 'sync_failed' ? await dealSync(dealId) : undefined));
+    const sync = await until('the deal to show the failure', async () => {
+      const current = await dealSync(dealId);
+      return current.erp_status === 'sync_failed' ? current : undefined;
+    });
     say(`rolled back: the deal shows "${sync.erp_status}": ${sync.erp_sync_error}`);
     const live = (await erp.ordersWithRef(`hubspot:${dealId}`)).filter((order) => order.state !== 'cancel');
     say(`ERP orders left open for this deal: ${live.length}`);
