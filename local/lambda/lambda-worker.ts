@@ -6,6 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createLambdaContext } from './lambda-context.ts';
+import { startWorkerProfiler } from './worker-profiler.ts';
 import { type InstanceConfiguration, type InstanceMessage, type InvokeMessage, type SerializedError, serializeError } from './worker-protocol.ts';
 
 type Handler = (event: unknown, context: unknown) => unknown;
@@ -68,6 +69,7 @@ async function invoke(handler: Handler, message: InvokeMessage): Promise<void> {
 }
 
 try {
+  await startWorkerProfiler(configuration.functionName);
   const handler = await loadHandler();
   port.on('message', (message: InvokeMessage) => void invoke(handler, message));
   post({ kind: 'ready' });
