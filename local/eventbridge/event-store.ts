@@ -12,7 +12,7 @@
  *   CreationTime stays the same across restarts.
  */
 import type { DatabaseSync } from 'node:sqlite';
-import { HubDatabase } from '../sqlite/hub-database.ts';
+import { HubDatabase, type SynchronousMode } from '../sqlite/hub-database.ts';
 
 /** Where and how one outbox row is delivered. */
 export interface DeliveryRoute {
@@ -150,11 +150,11 @@ export class EventStore {
    * Opens (creating if needed) `eventbridge.sqlite` in `dataDirectory`, locked to this process,
    * or a database in memory when `dataDirectory` is undefined.
    */
-  constructor(dataDirectory: string | undefined) {
+  constructor(dataDirectory: string | undefined, synchronous: SynchronousMode = 'FULL') {
     this.#database = new HubDatabase({
       dataDirectory,
       fileName: 'eventbridge.sqlite',
-      synchronous: 'FULL',
+      synchronous,
       schema: SCHEMA,
       schemaVersion: SCHEMA_VERSION,
     });
@@ -164,6 +164,11 @@ export class EventStore {
   /** Runs `work` in one transaction: all of it is on disk when this returns, or none of it. */
   transaction<T>(work: () => T): T {
     return this.#database.transaction(work);
+  }
+
+  /** Like `transaction`, sharing one commit with the other work queued in this turn of the event loop. */
+  commitSoon<T>(work: () => T): Promise<T> {
+    return this.#database.commitSoon(work);
   }
 
   /** Adds deliveries due now; returns their rows. */

@@ -79,6 +79,48 @@ export class HubDatabase {
     }
   }
 
+  /**
+   * Runs `work` in a write transaction shared with every other `commitSoon` of the same
+   * turn of the event loop: one COMMIT, so one fsync, for all of them (group commit).
+   * Resolves once that commit is on disk. Each work runs in its own savepoint, so one
+   * that throws is rolled back and rejected alone; if the COMMIT itself fails, all reject.
+   */
+  commitSoon<Result>(work: () => Result): Promise<Result> {
+    return new Promise<Result>((resolve, reject) => {
+      this.#pending.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      if (this.#pending.length === 1) setImmediate(() => this.#commitPending());
+    });
+  }
+
+  readonly #pending: { work: () => unknown; resolve: (value: unknown) => void; reject: (error: unknown) => void }[] = [];
+
+  #commitPending(): void {
+    const batch = this.#pending.splice(0);
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    try {
+      this.transaction(() => {
+        for (const { work } of batch) {
+          this.db.exec('SAVEPOINT work');
+          try {
+            outcomes.push({ ok: true, value: work() });
+            this.db.exec('RELEASE work');
+          } catch (error) {
+            this.db.exec('ROLLBACK TO work; RELEASE work');
+            outcomes.push({ ok: false, error });
+          }
+        }
+      });
+    } catch (error) {
+      for (const { reject } of batch) reject(error);
+      return;
+    }
+    batch.forEach(({ resolve, reject }, index) => {
+      const outcome = outcomes[index]!;
+      if (outcome.ok) resolve(outcome.value);
+      else reject(outcome.error);
+    });
+  }
+
   /** Closes the database (and its lock); idempotent. */
   close(): void {
     if (this.db.isOpen) this.db.close();
