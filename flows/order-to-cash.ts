@@ -105,6 +105,28 @@ async function createSalesOrder(state: State, context: StepContext): Promise<Jso
   return orderJson(order);
 }
 
+/**
+ * Finds or creates the deal's customer in the ERP, one run per customer at a time: two
+ * orders of one company running at once would otherwise both miss it and both create
+ * it. The claim is a lease to this invocation's deadline, given up as soon as the ERP
+ * answered; a run that finds it held waits (retries) and then finds the customer.
+ */
+async function upsertCustomer(state: State, context: StepContext): Promise<JsonValue> {
+  const { erp, claims } = context.services;
+  const deal = resultOf<Deal>(state, 'LoadDeal');
+  const key = `customer:${deal.customer.externalId}`;
+  const claim = await claims.claim(key, context.executionName, { leaseUntil: context.deadline });
+  if (!claim.owned) {
+    throw new RetryableError(`customer ${deal.customer.externalId} is being found or created by run ${claim.holder}`);
+  }
+  // A failed attempt keeps the claim: its create may still land (a timed-out request the ERP
+  // finishes later), and this run's retry finds it; other runs wait until the lease lapses.
+  const result = await erp.upsertCustomer(deal.customer);
+  await claims.release(key, context.executionName);
+  context.note({ customerId: result.customerId, customerCreated: result.created, matchedBy: result.matchedBy });
+  return { ...result };
+}
+
 function orderJson(order: ErpOrder): JsonValue {
   return { ...order };
 }
@@ -178,12 +200,9 @@ export const orderToCash = defineFlow<OrderToCashTrigger>({
     {
       name: 'UpsertCustomer',
       description: 'Find the ERP customer by CRM id, VAT number or email, or create it (left in place on rollback)',
-      run: async (state, context) => {
-        const deal = resultOf<Deal>(state, 'LoadDeal');
-        const result = await context.services.erp.upsertCustomer(deal.customer);
-        context.note({ customerId: result.customerId, customerCreated: result.created, matchedBy: result.matchedBy });
-        return { ...result };
-      },
+      run: upsertCustomer,
+      // Waits out another run's upsert of the same customer (at most one invocation, 60 s by default).
+      retry: { maxAttempts: 8, intervalSeconds: 2, backoffRate: 2, maxDelaySeconds: 30 },
     },
     {
       name: 'CreateSalesOrder',

@@ -60,11 +60,21 @@ export interface ClaimStore {
    * Claims `key` for `owner`. Returns `{ owned: true }` when this owner holds it (new or again),
    * or the current holder and what it recorded when another owner holds it.
    */
-  claim(key: string, owner: string): Promise<ClaimResult>;
+  claim(key: string, owner: string, options?: ClaimOptions): Promise<ClaimResult>;
   /** Records the outcome (e.g. the created order id) on a claim this owner holds. */
   complete(key: string, owner: string, outcome: { readonly [key: string]: string }): Promise<void>;
   /** Gives a claim up (after its effect was undone) so a later run may claim it. */
   release(key: string, owner: string): Promise<void>;
+}
+
+/** Options of `ClaimStore.claim`. */
+export interface ClaimOptions {
+  /**
+   * Until when the claim is held without an outcome. After it, another owner may take it
+   * over: pass the invocation's deadline (`StepContext.deadline`), past which the holder
+   * cannot still be writing. @default - held until completed or released
+   */
+  readonly leaseUntil?: Date;
 }
 
 /** Outcome of `ClaimStore.claim`. */
@@ -79,6 +89,8 @@ export interface StepContext {
   readonly executionName: string;
   /** 0 on the first attempt, then 1, 2… as Step Functions retries. */
   readonly retryCount: number;
+  /** When this attempt's invocation times out: nothing it started can still run after it. */
+  readonly deadline: Date;
   /** Adds facts to this attempt's audit record. */
   note(facts: AuditFacts): void;
 }

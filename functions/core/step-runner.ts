@@ -35,6 +35,8 @@ export interface StepRunnerDependencies {
   readonly services: StepServices;
   readonly audit: AuditLog;
   readonly now?: () => Date;
+  /** When the invocation running this attempt times out. @default 60 s from now */
+  readonly deadline?: Date;
 }
 
 /** Finds the step or compensation `name` in `flow`, or throws naming what exists. */
@@ -79,6 +81,7 @@ export async function runStep(
       services: dependencies.services,
       executionName: request.executionName,
       retryCount: request.retryCount,
+      deadline: dependencies.deadline ?? new Date(started.getTime() + 60_000),
       note: (more: AuditFacts) => Object.assign(facts, more),
     });
     const erpOrderRef = typeof facts.erpOrderRef === 'string' ? facts.erpOrderRef : undefined;

@@ -2,6 +2,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { flows } from '../../flows/index.ts';
 import { ConnectorEnvironment, connectorsFor } from '../connectors/registry.ts';
@@ -23,9 +24,10 @@ const audit = new AuditLog(env.AUDIT_TABLE);
 const claims = new DynamoClaimStore(env.IDEMPOTENCY_TABLE);
 
 /** Runs the requested step with this deployment's connectors. */
-async function runFlowStep(request: unknown) {
+async function runFlowStep(request: unknown, context: Context) {
   const connectors = await connectorsFor(env);
-  return runStep(flow, request, { services: { ...connectors, claims }, audit });
+  const deadline = new Date(Date.now() + context.getRemainingTimeInMillis());
+  return runStep(flow, request, { services: { ...connectors, claims }, audit, deadline });
 }
 
 export const handler = middy(runFlowStep)

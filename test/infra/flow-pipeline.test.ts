@@ -156,10 +156,21 @@ describe('FlowPipeline (order-to-cash)', () => {
           'Lambda.TooManyRequestsException',
         ].sort(),
       );
+      // The step's own policy where it has one (UpsertCustomer waits longer for another run's claim), else the default.
+      const policy = orderToCash.steps.find((step) => step.name === name)?.retry ?? {};
       for (const retrier of retriers) {
-        expect(retrier, name).toMatchObject({ MaxAttempts: 6, IntervalSeconds: 2, BackoffRate: 2, MaxDelaySeconds: 60, JitterStrategy: 'FULL' });
+        expect(retrier, name).toMatchObject({
+          MaxAttempts: policy.maxAttempts ?? 6,
+          IntervalSeconds: policy.intervalSeconds ?? 2,
+          BackoffRate: policy.backoffRate ?? 2,
+          MaxDelaySeconds: policy.maxDelaySeconds ?? 60,
+          JitterStrategy: 'FULL',
+        });
       }
     }
+    expect((saga.definition.States.UpsertCustomer as Json).Retry).toEqual(
+      expect.arrayContaining([expect.objectContaining({ ErrorEquals: ['RetryableError'], MaxAttempts: 8, MaxDelaySeconds: 30 })]),
+    );
   });
 
   it('catches every error of every step into $.failure', () => {

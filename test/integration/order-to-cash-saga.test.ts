@@ -193,3 +193,25 @@ describe('order-to-cash, end to end in-process', () => {
     expect((await dealProperties('4003')).erp_order_ref).toBe(live[0]!.name);
   });
 });
+
+describe('order-to-cash, two orders of one new company at once', () => {
+  it('creates the company once in Odoo: the second run waits for the first one\'s customer and uses it', async () => {
+    const company = await crm.crm.companies.basicApi.create({ properties: { name: 'Parallel Orders GmbH', country: 'Germany' }, associations: [] });
+    const toCompany = [{ to: { id: company.id }, types: [{ associationCategory: 'HUBSPOT_DEFINED' as never, associationTypeId: 5 }] }];
+    const deals = await Promise.all(['A', 'B'].map(async (suffix) => {
+      const deal = await crm.crm.deals.basicApi.create({ properties: { dealname: `Parallel ${suffix}`, dealstage: 'appointmentscheduled', deal_currency_code: 'EUR' }, associations: toCompany });
+      await crm.crm.lineItems.basicApi.create({
+        properties: { hs_sku: 'WIDGET-1', name: 'Widget', quantity: '1', price: '10' },
+        associations: [{ to: { id: deal.id }, types: [{ associationCategory: 'HUBSPOT_DEFINED' as never, associationTypeId: 20 }] }],
+      });
+      return deal.id;
+    }));
+
+    const runs = await Promise.all(deals.map((dealId) => runOrderToCash(dealId)));
+
+    for (const { run } of runs) expect(run.status, run.cause).toBe('SUCCEEDED');
+    expect(await odooReader.partnerIdsWithRef(`hubspot:company:${company.id}`)).toHaveLength(1);
+    const customers = await Promise.all(deals.map(async (dealId) => (await odooReader.ordersWithRef(`hubspot:${dealId}`))[0]!.partner_id[0]));
+    expect(customers[0]).toBe(customers[1]);
+  });
+});

@@ -40,5 +40,8 @@ export async function connectOdooReader(options: { url: string; db: string; user
       call<SaleOrderRow[]>((callback) =>
         client.execute_kw('sale.order', 'search_read', [[[['client_order_ref', '=', reference]], ['name', 'state', 'client_order_ref', 'partner_id', 'amount_total']]], callback as never),
       ),
+    /** Ids of the active partners carrying this reference (`ref`, where Harmony keeps the CRM id). */
+    partnerIdsWithRef: (reference: string) =>
+      call<number[]>((callback) => client.execute_kw('res.partner', 'search', [[[['ref', '=', reference]]]], callback as never)),
   };
 }
