@@ -1,15 +1,27 @@
 /**
  * Fault injection shared by every sandbox: tests ask a sandbox over HTTP to fail
  * its next N calls (optionally only calls to one named operation) with a 500, a
- * 429 with Retry-After, or a timeout (the sandbox holds the request and never answers).
+ * 429 with Retry-After, a timeout (the sandbox holds the request and never
+ * answers), or `commit-then-drop` (the sandbox executes and commits the call, then
+ * destroys the connection without answering: the vendor wrote, the reply was lost).
+ *
+ * A request with the header `x-sandbox-faults: bypass` is never faulted and
+ * consumes no rule, so a test harness's own calls do not eat the faults meant for
+ * the system under test. Rules live in memory only.
  */
+import type { IncomingHttpHeaders } from 'node:http';
 import { z } from 'zod';
+
+/** Header that, set to FAULT_BYPASS_VALUE, exempts a request from fault injection. */
+export const FAULT_BYPASS_HEADER = 'x-sandbox-faults';
+/** The value of FAULT_BYPASS_HEADER that exempts a request. */
+export const FAULT_BYPASS_VALUE = 'bypass';
 
 /** Body of `POST /__sandbox/faults`. */
 export const FaultRequest = z.object({
   /** How many matching calls to fail. */
   count: z.number().int().positive().max(100_000),
-  kind: z.enum(['500', '429', 'timeout']),
+  kind: z.enum(['500', '429', 'timeout', 'commit-then-drop']),
   /** Only calls to this operation fail, e.g. `sale.order.action_confirm` or `PATCH /crm/v3/objects/deals`. */
   operation: z.string().min(1).optional(),
   /** Seconds sent in Retry-After with a 429. */
@@ -19,6 +31,11 @@ export type FaultRequest = z.infer<typeof FaultRequest>;
 
 /** The fault a call must suffer, if any. */
 export type Fault = Pick<FaultRequest, 'kind' | 'retryAfterSeconds'>;
+
+/** True when the request asked not to be faulted (`x-sandbox-faults: bypass`). */
+export function bypassesFaults(headers: IncomingHttpHeaders): boolean {
+  return headers[FAULT_BYPASS_HEADER] === FAULT_BYPASS_VALUE;
+}
 
 /** A queue of pending faults; the first one whose operation matches is consumed. */
 export class FaultInjector {

@@ -193,13 +193,15 @@ describe('the local hub', () => {
 
 let running: HubUrls | undefined;
 
-/** Reads a deal's ERP order reference from the sandbox CRM's state file while the hub is down. */
+/** Reads a deal's ERP order reference from the sandbox CRM's database while the hub is down. */
 async function dealOrderRefOffline(dealId: string): Promise<string | undefined> {
-  const { readFileSync } = await import('node:fs');
-  const state = JSON.parse(readFileSync(join(dataDir, 'sandbox', 'hubspot', 'hubspot.json'), 'utf8')) as {
-    objects: { deals: Record<string, { properties: Record<string, string | null> }> };
-  };
-  return state.objects.deals[dealId]?.properties.erp_order_ref || undefined;
+  const { PortalStore } = await import('../../local/sandbox/hubspot/portal-store.ts');
+  const store = new PortalStore(join(dataDir, 'sandbox', 'hubspot'), 10_000);
+  try {
+    return store.find('deals', dealId)?.properties.erp_order_ref || undefined;
+  } finally {
+    store.close();
+  }
 }
 async function startHubProcessIfNeeded(): Promise<HubUrls> {
   if (child !== undefined && child.exitCode === null && running !== undefined) return running;

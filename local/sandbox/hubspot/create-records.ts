@@ -20,11 +20,10 @@ import {
   singularName,
   type AssociationKind,
   type ObjectType,
-  type PortalObjects,
   type StoredRecord,
 } from './portal-data.ts';
+import type { PortalStore } from './portal-store.ts';
 import { hubspotError, invalidProperties, type SandboxResponse } from './responses.ts';
-import { FIRST_CREATED_ID, type HubspotSandboxState } from './sandbox-state.ts';
 
 /** Object types the sandbox creates (products are the seeded catalogue). */
 export const CREATABLE_TYPES: readonly ObjectType[] = ['deals', 'line_items', 'companies', 'contacts'];
@@ -84,7 +83,7 @@ interface PlannedRecord {
 
 /** `POST /crm/v3/objects/{type}`: 201 with the created record, as `basicApi.create` expects. */
 export function createRecord(
-  state: HubspotSandboxState,
+  portal: PortalStore,
   type: ObjectType,
   body: unknown,
   portalId: number,
@@ -92,7 +91,7 @@ export function createRecord(
 ): CreateOutcome {
   const parsed = CreateInput.safeParse(body);
   if (!parsed.success) return { response: invalidInput(parsed.error), dealStages: [] };
-  const outcome = createAll(state, type, [parsed.data], portalId, now);
+  const outcome = createAll(portal, type, [parsed.data], portalId, now);
   if ('response' in outcome) return { response: outcome.response, dealStages: [] };
   return { response: { status: 201, body: outcome.results[0] }, dealStages: outcome.dealStages };
 }
@@ -103,7 +102,7 @@ export function createRecord(
  * inputs, all or nothing.
  */
 export function batchCreate(
-  state: HubspotSandboxState,
+  portal: PortalStore,
   type: ObjectType,
   body: unknown,
   portalId: number,
@@ -117,7 +116,7 @@ export function batchCreate(
     const message = `Batch input size ${inputs.length} exceeds the limit of ${MAX_BATCH_INPUTS}`;
     return { response: hubspotError(400, 'VALIDATION_ERROR', message), dealStages: [] };
   }
-  const outcome = createAll(state, type, inputs, portalId, now);
+  const outcome = createAll(portal, type, inputs, portalId, now);
   if ('response' in outcome) return { response: outcome.response, dealStages: [] };
   const answer = { status: 'COMPLETE', results: outcome.results, startedAt, completedAt: new Date().toISOString() };
   return { response: { status: 201, body: answer }, dealStages: outcome.dealStages };
@@ -125,21 +124,20 @@ export function batchCreate(
 
 /** Validates every input, then writes them all; the first invalid input answers for the request. */
 function createAll(
-  state: HubspotSandboxState,
+  portal: PortalStore,
   type: ObjectType,
   inputs: readonly CreateInput[],
   portalId: number,
   now: Date,
 ): { readonly response: SandboxResponse } | { readonly results: unknown[]; readonly dealStages: DealStageSet[] } {
-  const objects = state.objects;
   const plans: PlannedRecord[] = [];
   const emails = new Set<string>();
   for (const input of inputs) {
-    const planned = plan(objects, type, input, portalId);
+    const planned = plan(portal, type, input, portalId);
     if ('response' in planned) return planned;
     const email = type === 'contacts' ? planned.values.find((value) => value.name === 'email')?.value.toLowerCase() : undefined;
     if (email !== undefined) {
-      const existing = findContactByEmail(objects, email);
+      const existing = portal.contactByEmail(email);
       if (existing !== undefined) {
         return { response: hubspotError(409, 'CONFLICT', `Contact already exists. Existing ID: ${existing}`) };
       }
@@ -153,12 +151,12 @@ function createAll(
   const results: unknown[] = [];
   const dealStages: DealStageSet[] = [];
   for (const planned of plans) {
-    const record = write(state, type, planned, now);
+    const record = write(portal, type, planned, now);
     const serialized = serializeRecord(type, record, {
       properties: Object.keys(record.properties),
       associations: [],
       archived: false,
-    });
+    }, portal);
     const { objectWriteTraceId } = planned;
     results.push(objectWriteTraceId === undefined ? serialized : { ...serialized, objectWriteTraceId });
     const stage = record.properties['dealstage'];
@@ -169,7 +167,7 @@ function createAll(
 
 /** Checks one input's properties, product and associations; writes nothing. */
 function plan(
-  objects: PortalObjects,
+  portal: PortalStore,
   type: ObjectType,
   input: CreateInput,
   portalId: number,
@@ -178,7 +176,7 @@ function plan(
   const problems = propertyProblems(type, values);
   if (problems.length > 0) return { response: invalidProperties(problems, portalId) };
   const productId = values.find((value) => value.name === 'hs_product_id')?.value;
-  if (type === 'line_items' && productId !== undefined && objects.products[productId] === undefined) {
+  if (type === 'line_items' && productId !== undefined && portal.find('products', productId) === undefined) {
     return {
       response: invalidProperties(
         [{ name: 'hs_product_id', error: 'INVALID_OBJECT_ID', message: `Product ${productId} does not exist` }],
@@ -208,7 +206,7 @@ function plan(
         return { response: hubspotError(400, 'VALIDATION_ERROR', message) };
       }
       const toId = association.to.id;
-      if (objects[kind.to][toId] === undefined) {
+      if (portal.find(kind.to, toId) === undefined) {
         const label = singularName(kind.to).toUpperCase();
         return {
           response: hubspotError(400, 'VALIDATION_ERROR', 'One or more associations are invalid', {
@@ -223,22 +221,22 @@ function plan(
 }
 
 /** Stores one planned record with its defaults, product copy, system properties and links. */
-function write(state: HubspotSandboxState, type: ObjectType, planned: PlannedRecord, now: Date): StoredRecord {
-  const id = allocateId(state);
+function write(portal: PortalStore, type: ObjectType, planned: PlannedRecord, now: Date): StoredRecord {
+  const id = portal.allocateObjectId();
   const at = now.toISOString();
   const properties: Record<string, string> = Object.fromEntries(planned.values.map(({ name, value }) => [name, value]));
   if (type === 'deals') properties['pipeline'] ??= 'default';
-  if (type === 'line_items') completeLineItem(state.objects, properties);
+  if (type === 'line_items') completeLineItem(portal, properties);
   Object.assign(properties, { hs_object_id: id, createdate: at, [lastModifiedProperty(type)]: at });
-  const record: StoredRecord = { id, properties, createdAt: at, updatedAt: at, associations: {} };
-  state.objects[type][id] = record;
-  for (const link of planned.links) associate(state.objects, id, link);
+  const record: StoredRecord = { id, properties, createdAt: at, updatedAt: at };
+  portal.put(type, record);
+  for (const link of planned.links) associate(portal, id, link);
   return record;
 }
 
 /** A line item copies its product's name, price and SKU unless set, and gets HubSpot's calculated `amount`. */
-function completeLineItem(objects: PortalObjects, properties: Record<string, string>): void {
-  const product = properties['hs_product_id'] === undefined ? undefined : objects.products[properties['hs_product_id']];
+function completeLineItem(portal: PortalStore, properties: Record<string, string>): void {
+  const product = properties['hs_product_id'] === undefined ? undefined : portal.find('products', properties['hs_product_id']);
   for (const name of COPIED_FROM_PRODUCT) {
     const value = product?.properties[name];
     if (properties[name] === undefined && value !== undefined) properties[name] = value;
@@ -256,7 +254,7 @@ function completeLineItem(objects: PortalObjects, properties: Record<string, str
  * names on both sides once. A primary company label moves: the deal or contact's
  * previous primary company keeps only its unlabeled association.
  */
-function associate(objects: PortalObjects, fromId: string, link: PlannedLink): void {
+function associate(portal: PortalStore, fromId: string, link: PlannedLink): void {
   const { kind, toId } = link;
   if (kind.primaryCompany === true) {
     // The deal or contact side holds the label (`deal_to_company`), the company the inverse.
@@ -266,42 +264,12 @@ function associate(objects: PortalObjects, fromId: string, link: PlannedLink): v
     const holderLabel = (companyIsFrom ? kind.backward : kind.forward)[0]!;
     const companyLabel = (companyIsFrom ? kind.forward : kind.backward)[0]!;
     const companyId = companyIsFrom ? fromId : toId;
-    const holder = objects[holderType][holderId]!;
-    const links = holder.associations.companies ?? [];
-    for (const previous of links.filter((link) => link.type === holderLabel && link.id !== companyId)) {
-      const company = objects.companies[previous.id];
-      if (company === undefined) continue;
-      company.associations[holderType] = (company.associations[holderType] ?? []).filter(
-        (link) => !(link.id === holderId && link.type === companyLabel),
-      );
+    for (const previous of portal.links(holderType, holderId, 'companies')) {
+      if (previous.type !== holderLabel || previous.id === companyId) continue;
+      portal.removeLink('companies', previous.id, holderType, { id: holderId, type: companyLabel });
+      portal.removeLink(holderType, holderId, 'companies', previous);
     }
-    holder.associations.companies = links.filter((link) => link.type !== holderLabel || link.id === companyId);
   }
-  addLinks(objects[kind.from][fromId]!, kind.to, toId, kind.forward);
-  addLinks(objects[kind.to][toId]!, kind.from, fromId, kind.backward);
-}
-
-function addLinks(record: StoredRecord, targetType: ObjectType, targetId: string, types: readonly string[]): void {
-  const links = (record.associations[targetType] ??= []);
-  for (const type of types) {
-    if (!links.some((link) => link.id === targetId && link.type === type)) links.push({ id: targetId, type });
-  }
-}
-
-/** Next free record id; files from before creation existed start above every stored id. */
-function allocateId(state: HubspotSandboxState): string {
-  if (state.nextObjectId === undefined) {
-    let highest = FIRST_CREATED_ID - 1;
-    for (const records of Object.values(state.objects)) {
-      for (const id of Object.keys(records)) highest = Math.max(highest, Number(id));
-    }
-    state.nextObjectId = highest + 1;
-  }
-  const id = state.nextObjectId;
-  state.nextObjectId += 1;
-  return String(id);
-}
-
-function findContactByEmail(objects: PortalObjects, email: string): string | undefined {
-  return Object.values(objects.contacts).find((contact) => contact.properties['email']?.toLowerCase() === email)?.id;
+  for (const type of kind.forward) portal.addLink(kind.from, fromId, kind.to, { id: toId, type });
+  for (const type of kind.backward) portal.addLink(kind.to, toId, kind.from, { id: fromId, type });
 }

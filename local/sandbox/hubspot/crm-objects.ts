@@ -1,5 +1,5 @@
 /**
- * The CRM v3 objects subset, on the sandbox's state: read one record (with
+ * The CRM v3 objects subset, on the sandbox's store: read one record (with
  * `properties` and `associations`), list a page, batch read, and PATCH with HubSpot's
  * property validation. Every function answers with a HubSpot-shaped response.
  */
@@ -12,9 +12,9 @@ import {
   lastModifiedProperty,
   resolveObjectType,
   type ObjectType,
-  type PortalObjects,
   type StoredRecord,
 } from './portal-data.ts';
+import type { PortalStore } from './portal-store.ts';
 import { hubspotError, invalidProperties, objectNotFound, type PropertyProblem, type SandboxResponse } from './responses.ts';
 
 /** What a read asks for, from the query string (repeated or comma-separated values both work). */
@@ -42,8 +42,8 @@ export function readOptions(query: URLSearchParams): ReadOptions {
   };
 }
 
-/** A record as the API returns it. */
-export function serializeRecord(type: ObjectType, record: StoredRecord, options: ReadOptions): Record<string, unknown> {
+/** A record as the API returns it; `portal` gives the links when `associations` are asked for. */
+export function serializeRecord(type: ObjectType, record: StoredRecord, options: ReadOptions, portal: PortalStore): Record<string, unknown> {
   const definitions = PROPERTY_DEFINITIONS[type];
   const names = new Set([...(options.properties ?? DEFAULT_PROPERTIES[type]), ...ALWAYS_RETURNED[type]]);
   const properties: Record<string, string | null> = {};
@@ -61,7 +61,7 @@ export function serializeRecord(type: ObjectType, record: StoredRecord, options:
   };
   const associations: Record<string, unknown> = {};
   for (const target of options.associations) {
-    const links = record.associations[target] ?? [];
+    const links = portal.links(type, record.id, target);
     if (links.length > 0) associations[ASSOCIATION_KEYS[target]] = { results: links.map((link) => ({ ...link })) };
   }
   if (Object.keys(associations).length > 0) serialized['associations'] = associations;
@@ -69,16 +69,16 @@ export function serializeRecord(type: ObjectType, record: StoredRecord, options:
 }
 
 /** `GET /crm/v3/objects/{type}/{id}`. */
-export function getRecord(objects: PortalObjects, type: ObjectType, id: string, query: URLSearchParams): SandboxResponse {
+export function getRecord(portal: PortalStore, type: ObjectType, id: string, query: URLSearchParams): SandboxResponse {
   const options = readOptions(query);
-  const record = objects[type][id];
+  const record = portal.find(type, id);
   if (record === undefined || options.archived) return objectNotFound(id);
-  return { status: 200, body: serializeRecord(type, record, options) };
+  return { status: 200, body: serializeRecord(type, record, options, portal) };
 }
 
 /** `GET /crm/v3/objects/{type}?limit&after`: a page in id order, with `paging.next.after`. */
 export function listRecords(
-  objects: PortalObjects,
+  portal: PortalStore,
   type: ObjectType,
   query: URLSearchParams,
   baseUrl: string,
@@ -88,15 +88,13 @@ export function listRecords(
   if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
     return hubspotError(400, 'VALIDATION_ERROR', `limit must be between 1 and 100, got ${query.get('limit')}`);
   }
-  const after = query.get('after');
-  const ids = Object.keys(objects[type]).sort((left, right) => Number(left) - Number(right));
-  const start = after === null ? 0 : ids.findIndex((id) => Number(id) > Number(after));
-  const page = start < 0 ? [] : ids.slice(start, start + limit);
-  const body: Record<string, unknown> = {
-    results: options.archived ? [] : page.map((id) => serializeRecord(type, objects[type][id]!, options)),
-  };
-  const last = page.at(-1);
-  if (!options.archived && last !== undefined && start + limit < ids.length) {
+  const after = query.get('after') === null ? -1 : Number(query.get('after'));
+  // One row more than the page tells whether there is a next page.
+  const rows = options.archived || Number.isNaN(after) ? [] : portal.page(type, after, limit + 1);
+  const page = rows.slice(0, limit);
+  const body: Record<string, unknown> = { results: page.map((record) => serializeRecord(type, record, options, portal)) };
+  const last = page.at(-1)?.id;
+  if (last !== undefined && rows.length > limit) {
     body['paging'] = { next: { after: last, link: `${baseUrl}/crm/v3/objects/${type}?after=${last}&limit=${limit}` } };
   }
   return { status: 200, body };
@@ -110,7 +108,7 @@ const BatchReadBody = z.object({
 });
 
 /** `POST /crm/v3/objects/{type}/batch/read`: 200, or 207 listing the ids it could not find. */
-export function batchRead(objects: PortalObjects, type: ObjectType, body: unknown): SandboxResponse {
+export function batchRead(portal: PortalStore, type: ObjectType, body: unknown): SandboxResponse {
   const parsed = BatchReadBody.safeParse(body);
   if (!parsed.success) return invalidInput(parsed.error);
   const { inputs, properties } = parsed.data;
@@ -119,11 +117,11 @@ export function batchRead(objects: PortalObjects, type: ObjectType, body: unknow
   }
   const startedAt = new Date().toISOString();
   const options: ReadOptions = { properties, associations: [], archived: false };
-  const results = inputs
-    .map((input) => objects[type][input.id])
+  const found = inputs.map((input) => portal.find(type, input.id));
+  const results = found
     .filter((record): record is StoredRecord => record !== undefined)
-    .map((record) => serializeRecord(type, record, options));
-  const missing = inputs.map((input) => input.id).filter((id) => objects[type][id] === undefined);
+    .map((record) => serializeRecord(type, record, options, portal));
+  const missing = inputs.map((input) => input.id).filter((_, index) => found[index] === undefined);
   const answer: Record<string, unknown> = {
     status: 'COMPLETE',
     results,
@@ -199,14 +197,14 @@ export function propertyProblems(type: ObjectType, values: readonly PropertyChan
  * properties actually changed. Nothing is written when anything is invalid.
  */
 export function patchRecord(
-  objects: PortalObjects,
+  portal: PortalStore,
   type: ObjectType,
   id: string,
   body: unknown,
   portalId: number,
   now: Date = new Date(),
 ): { readonly response: SandboxResponse; readonly changes: readonly PropertyChange[] } {
-  const record = objects[type][id];
+  const record = portal.find(type, id);
   if (record === undefined) return { response: objectNotFound(id), changes: [] };
   const parsed = PatchBody.safeParse(body);
   if (!parsed.success) return { response: invalidInput(parsed.error), changes: [] };
@@ -224,9 +222,10 @@ export function patchRecord(
   if (changes.length > 0) {
     record.updatedAt = now.toISOString();
     record.properties[lastModifiedProperty(type)] = record.updatedAt;
+    portal.put(type, record);
   }
   const options: ReadOptions = { properties: values.map((value) => value.name), associations: [], archived: false };
-  return { response: { status: 200, body: serializeRecord(type, record, options) }, changes };
+  return { response: { status: 200, body: serializeRecord(type, record, options, portal) }, changes };
 }
 
 /** 400 for a body that does not fit the operation's schema, naming the first problem. */

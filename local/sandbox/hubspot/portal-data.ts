@@ -35,11 +35,15 @@ export interface StoredRecord {
   properties: Record<string, string>;
   readonly createdAt: string;
   updatedAt: string;
+}
+
+/** A seeded record with its links to other records, by target type, in order. */
+export interface SeededRecord extends StoredRecord {
   associations: Partial<Record<ObjectType, AssociationLink[]>>;
 }
 
-/** The records of the portal, by type and id. */
-export type PortalObjects = Record<ObjectType, Record<string, StoredRecord>>;
+/** The seeded records of the portal, by type and id. */
+export type SeededObjects = Record<ObjectType, Record<string, SeededRecord>>;
 
 /** The deal stages of the default pipeline. */
 export const DEAL_STAGES = [
@@ -260,7 +264,7 @@ export function singularName(type: ObjectType): string {
 
 const SEEDED_AT = '2026-01-05T09:00:00.000Z';
 
-function record(type: ObjectType, id: string, properties: Record<string, string>): StoredRecord {
+function record(type: ObjectType, id: string, properties: Record<string, string>): SeededRecord {
   return {
     id,
     properties: {
@@ -275,7 +279,7 @@ function record(type: ObjectType, id: string, properties: Record<string, string>
   };
 }
 
-function associate(objects: PortalObjects, from: [ObjectType, string], to: [ObjectType, string], typeId: number): void {
+function associate(objects: SeededObjects, from: [ObjectType, string], to: [ObjectType, string], typeId: number): void {
   const kind = HUBSPOT_DEFINED_ASSOCIATIONS[typeId]!;
   const source = objects[from[0]][from[1]]!;
   const target = objects[to[0]][to[1]]!;
@@ -312,8 +316,8 @@ export const SEEDED_IDS = {
 } as const;
 
 /** A fresh copy of the seeded portal. */
-export function seedPortalObjects(): PortalObjects {
-  const objects: PortalObjects = { deals: {}, companies: {}, contacts: {}, line_items: {}, products: {} };
+export function seedPortalObjects(): SeededObjects {
+  const objects: SeededObjects = { deals: {}, companies: {}, contacts: {}, line_items: {}, products: {} };
   for (const [id, product] of Object.entries(PRODUCTS)) objects.products[id] = record('products', id, { ...product });
 
   objects.companies['2001'] = record('companies', '2001', {

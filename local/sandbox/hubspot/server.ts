@@ -14,9 +14,21 @@
  * - `POST|DELETE /__sandbox/faults` — a `FaultRequest`; operations are named
  *   `GET /crm/v3/objects/deals`, `PATCH /crm/v3/objects/deals`, `POST /crm/v3/objects/deals`,
  *   `POST /crm/v3/objects/line_items/batch/create`, `POST /crm/v3/objects/line_items/batch/read`…
+ *   Kinds: `500`, `429`, `timeout`, `commit-then-drop` (the call runs and is stored,
+ *   then the connection is destroyed without an answer). A request with the header
+ *   `x-sandbox-faults: bypass` is never faulted, consumes no rule and gets no canned
+ *   response, so a harness's own calls leave the faults to the system under test.
  * - `POST|DELETE /__sandbox/responses` — answer the next N calls of an operation with
  *   a given status and body (a malformed vendor response, say)
- * - `GET /__sandbox/webhook-deliveries` — every delivery attempt, oldest first
+ * - `GET /__sandbox/webhook-deliveries` — delivery attempts, oldest first, each with its
+ *   `seq`: the newest 500 by default; `?after=<seq>` pages forward from a position,
+ *   `?eventId=<id>` keeps the attempts that carried one event, `?limit=` (≤ 1000)
+ * - `GET /__sandbox/statistics` — rows the store has written since it started
+ *
+ * State lives in `<dataDir>/hubspot.sqlite` (node:sqlite, WAL; see portal-store.ts),
+ * locked to this process. A write request commits its records, links and webhook
+ * events in one transaction before it is answered, so a sandbox killed at any
+ * moment restarts with every answered write and every event still to deliver.
  *
  * Webhooks: the sandbox's app subscribes to `deal.propertyChange` for `dealstage` only,
  * not to `deal.creation`. A PATCH that changes a deal's stage and a create that sets one
@@ -26,13 +38,12 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import * as z from 'zod';
-import { FaultInjector, FaultRequest } from '../faults.ts';
-import { JsonStore } from '../json-store.ts';
+import { bypassesFaults, FaultInjector, FaultRequest } from '../faults.ts';
 import { batchCreate, createRecord, CREATABLE_TYPES, type DealStageSet } from './create-records.ts';
 import { batchRead, getRecord, listRecords, patchRecord } from './crm-objects.ts';
 import { resolveObjectType, type ObjectType } from './portal-data.ts';
+import { PortalStore, type PortalStatistics } from './portal-store.ts';
 import {
   hubspotError,
   internalError,
@@ -41,7 +52,6 @@ import {
   unauthorized,
   type SandboxResponse,
 } from './responses.ts';
-import { initialSandboxState, type HubspotSandboxState } from './sandbox-state.ts';
 import {
   DEFAULT_DELIVERY_TIMEOUT_MS,
   DEFAULT_RETRY_DELAYS_MS,
@@ -51,6 +61,7 @@ import {
 
 export { DEFAULT_RETRY_DELAYS_MS, HUBSPOT_LIKE_RETRY_DELAYS_MS } from './webhook-outbox.ts';
 export { SEEDED_IDS } from './portal-data.ts';
+export type { PortalStatistics } from './portal-store.ts';
 
 /** How to start the sandbox. */
 export interface HubspotSandboxOptions {
@@ -58,7 +69,7 @@ export interface HubspotSandboxOptions {
   readonly port?: number;
   /** @default 127.0.0.1 */
   readonly host?: string;
-  /** State is kept in `<dataDir>/hubspot.json`; undefined keeps it in memory. */
+  /** State is kept in `<dataDir>/hubspot.sqlite`; undefined keeps it in memory. */
   readonly dataDir?: string;
   /** The only token the API accepts (`Authorization: Bearer …`). */
   readonly accessToken: string;
@@ -74,6 +85,8 @@ export interface HubspotSandboxOptions {
   readonly retryDelaysMs?: readonly number[];
   /** How long a receiver may take to answer. @default 5000 (HubSpot's limit) */
   readonly deliveryTimeoutMs?: number;
+  /** Delivery attempts the log keeps; older ones are dropped. @default 10000 */
+  readonly deliveryLogLimit?: number;
 }
 
 /** A running sandbox. */
@@ -82,10 +95,12 @@ export interface HubspotSandbox {
   readonly url: string;
   readonly port: number;
   readonly portalId: number;
-  /** Every webhook delivery attempt so far, oldest first. */
+  /** The newest 500 webhook delivery attempts, oldest first. */
   deliveries(): DeliveryLogEntry[];
   /** Webhook events not yet delivered (waiting or being retried). */
   pendingWebhooks(): number;
+  /** Rows the store has written since it started (`GET /__sandbox/statistics`). */
+  statistics(): PortalStatistics;
   /** Stops serving and delivering; ends held requests, sockets and timers. */
   close(): Promise<void>;
 }
@@ -94,6 +109,16 @@ export interface HubspotSandbox {
 const DEAL_STAGE_SUBSCRIPTION_ID = 1_001;
 
 const BODY_LIMIT_BYTES = 1024 * 1024;
+
+/** Delivery attempts `GET /__sandbox/webhook-deliveries` returns when not asked for fewer. */
+const DELIVERY_PAGE = 500;
+
+/** Query of `GET /__sandbox/webhook-deliveries`. */
+const DeliveryQueryParameters = z.object({
+  after: z.coerce.number().int().nonnegative().optional(),
+  eventId: z.coerce.number().int().nonnegative().optional(),
+  limit: z.coerce.number().int().positive().max(1000).default(DELIVERY_PAGE),
+});
 
 /** Body of `POST /__sandbox/responses`. */
 const CannedResponseRequest = z.object({
@@ -111,10 +136,7 @@ export async function startHubspotSandbox(options: HubspotSandboxOptions): Promi
   const host = options.host ?? '127.0.0.1';
   const portalId = options.portalId ?? 62_515;
   const appId = options.appId ?? 1_160_452;
-  const store = new JsonStore<HubspotSandboxState>(
-    options.dataDir === undefined ? undefined : join(options.dataDir, 'hubspot.json'),
-    initialSandboxState,
-  );
+  const store = new PortalStore(options.dataDir, options.deliveryLogLimit ?? 10_000);
   const faults = new FaultInjector();
   const canned: CannedResponseRequest[] = [];
   const outbox =
@@ -137,7 +159,7 @@ export async function startHubspotSandbox(options: HubspotSandboxOptions): Promi
     return { status: entry.status, body: entry.body, headers: entry.headers };
   };
 
-  const control = (method: string, path: string, body: unknown): SandboxResponse => {
+  const control = (method: string, path: string, query: URLSearchParams, body: unknown): SandboxResponse => {
     const route = `${method} ${path}`;
     switch (route) {
       case 'POST /__sandbox/faults': {
@@ -158,35 +180,34 @@ export async function startHubspotSandbox(options: HubspotSandboxOptions): Promi
       case 'DELETE /__sandbox/responses':
         canned.length = 0;
         return { status: 204, body: undefined };
-      case 'GET /__sandbox/webhook-deliveries':
-        return { status: 200, body: store.value.deliveries };
+      case 'GET /__sandbox/webhook-deliveries': {
+        const parsed = DeliveryQueryParameters.safeParse(Object.fromEntries(query));
+        if (!parsed.success) return { status: 400, body: { error: 'invalid query', issues: parsed.error.issues } };
+        return { status: 200, body: store.deliveries(parsed.data) };
+      }
+      case 'GET /__sandbox/statistics':
+        return { status: 200, body: store.statistics() };
       default:
         return { status: 404, body: { error: `no sandbox route ${route}` } };
     }
   };
 
   /** Queues a `deal.propertyChange` (`dealstage`) event for each deal, when the app has a webhook URL. */
-  const enqueueStageChanges = (state: HubspotSandboxState, stages: readonly DealStageSet[]): void => {
+  const enqueueStageChanges = (stages: readonly DealStageSet[]): void => {
     if (outbox === undefined) return;
     for (const { dealId, stage } of stages) {
-      const occurredAt = Date.now();
-      state.outbox.push({
-        event: {
-          eventId: state.nextEventId,
-          subscriptionId: DEAL_STAGE_SUBSCRIPTION_ID,
-          portalId,
-          appId,
-          occurredAt,
-          subscriptionType: 'deal.propertyChange',
-          objectId: Number(dealId),
-          changeSource: 'API',
-          propertyName: 'dealstage',
-          propertyValue: stage,
-        },
-        attempts: 0,
-        nextAttemptAt: occurredAt,
+      store.enqueue({
+        eventId: store.allocateEventId(),
+        subscriptionId: DEAL_STAGE_SUBSCRIPTION_ID,
+        portalId,
+        appId,
+        occurredAt: Date.now(),
+        subscriptionType: 'deal.propertyChange',
+        objectId: Number(dealId),
+        changeSource: 'API',
+        propertyName: 'dealstage',
+        propertyValue: stage,
       });
-      state.nextEventId += 1;
     }
   };
 
@@ -198,31 +219,30 @@ export async function startHubspotSandbox(options: HubspotSandboxOptions): Promi
     body: unknown,
     baseUrl: string,
   ): SandboxResponse => {
-    const objects = store.value.objects;
-    if (rest.length === 0 && method === 'GET') return listRecords(objects, type, query, baseUrl);
+    if (rest.length === 0 && method === 'GET') return listRecords(store, type, query, baseUrl);
     if (rest.length === 2 && rest[0] === 'batch' && rest[1] === 'read' && method === 'POST') {
-      return batchRead(objects, type, body);
+      return batchRead(store, type, body);
     }
     const batchCreates = rest.length === 2 && rest[0] === 'batch' && rest[1] === 'create';
     if (method === 'POST' && (rest.length === 0 || batchCreates)) {
       if (!CREATABLE_TYPES.includes(type)) return hubspotError(405, 'VALIDATION_ERROR', `the sandbox does not create ${type}`);
       const create = rest.length === 0 ? createRecord : batchCreate;
-      const response = store.update((state) => {
-        const outcome = create(state, type, body, portalId);
-        enqueueStageChanges(state, outcome.dealStages);
+      const response = store.transaction(() => {
+        const outcome = create(store, type, body, portalId);
+        enqueueStageChanges(outcome.dealStages);
         return outcome.response;
       });
       outbox?.wake();
       return response;
     }
     const id = rest[0];
-    if (rest.length === 1 && id !== undefined && method === 'GET') return getRecord(objects, type, id, query);
+    if (rest.length === 1 && id !== undefined && method === 'GET') return getRecord(store, type, id, query);
     if (rest.length === 1 && id !== undefined && method === 'PATCH') {
-      const response = store.update((state) => {
-        const outcome = patchRecord(state.objects, type, id, body, portalId);
+      const response = store.transaction(() => {
+        const outcome = patchRecord(store, type, id, body, portalId);
         const stage = outcome.changes.find((change) => change.name === 'dealstage');
         if (type === 'deals' && stage !== undefined && stage.value !== '') {
-          enqueueStageChanges(state, [{ dealId: id, stage: stage.value }]);
+          enqueueStageChanges([{ dealId: id, stage: stage.value }]);
         }
         return outcome.response;
       });
@@ -251,7 +271,7 @@ export async function startHubspotSandbox(options: HubspotSandboxOptions): Promi
       }
     }
     if (path.startsWith('/__sandbox/')) {
-      send(response, control(method, path, body));
+      send(response, control(method, path, url.searchParams, body));
       return;
     }
     const match = /^\/crm\/v3\/objects\/([^/]+)((?:\/[^/]+)*)$/.exec(path);
@@ -266,13 +286,17 @@ export async function startHubspotSandbox(options: HubspotSandboxOptions): Promi
     }
     const rest = (match[2] ?? '').split('/').filter((segment) => segment !== '').map(decodeURIComponent);
     const operation = `${method} /crm/v3/objects/${type}${rest[0] === 'batch' ? `/${rest.join('/')}` : ''}`;
-    const fault = faults.take(operation);
+    const bypass = bypassesFaults(request.headers);
+    const fault = bypass ? undefined : faults.take(operation);
     if (fault?.kind === 'timeout') return; // Held until close() ends the connection.
     if (fault?.kind === '429') return send(response, rateLimited(fault.retryAfterSeconds));
     if (fault?.kind === '500') return send(response, internalError());
-    if (request.headers.authorization !== `Bearer ${options.accessToken}`) return send(response, unauthorized());
-    const baseUrl = `http://${request.headers.host ?? host}`;
-    send(response, takeCanned(operation) ?? crm(method, type, rest, url.searchParams, body, baseUrl));
+    const answer = request.headers.authorization !== `Bearer ${options.accessToken}`
+      ? unauthorized()
+      : ((bypass ? undefined : takeCanned(operation)) ?? crm(method, type, rest, url.searchParams, body, `http://${request.headers.host ?? host}`));
+    // The call has run and is stored; the caller never hears of it.
+    if (fault?.kind === 'commit-then-drop') return void response.destroy();
+    send(response, answer);
   };
 
   const server = http.createServer((request, response) => {
@@ -281,9 +305,12 @@ export async function startHubspotSandbox(options: HubspotSandboxOptions): Promi
     });
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error) => {
+      store.close();
+      reject(error);
+    });
     server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
+      server.removeAllListeners('error');
       resolve();
     });
   });
@@ -291,12 +318,14 @@ export async function startHubspotSandbox(options: HubspotSandboxOptions): Promi
   outbox?.wake();
 
   let closing: Promise<void> | undefined;
+  let closed: { readonly deliveries: DeliveryLogEntry[]; readonly pending: number } | undefined;
   return {
     url: `http://${host}:${port}`,
     port,
     portalId,
-    deliveries: () => structuredClone(store.value.deliveries),
-    pendingWebhooks: () => store.value.outbox.length,
+    deliveries: () => closed?.deliveries ?? store.deliveries({ limit: DELIVERY_PAGE }),
+    pendingWebhooks: () => closed?.pending ?? store.pending(),
+    statistics: () => store.statistics(),
     close: () => {
       closing ??= (async () => {
         await outbox?.close();
@@ -304,6 +333,9 @@ export async function startHubspotSandbox(options: HubspotSandboxOptions): Promi
           server.close(() => resolve());
           server.closeAllConnections();
         });
+        // What the handle still tells once the database (and its lock) is released.
+        closed = { deliveries: store.deliveries({ limit: DELIVERY_PAGE }), pending: store.pending() };
+        store.close();
       })();
       return closing;
     },

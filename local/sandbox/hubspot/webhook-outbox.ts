@@ -9,13 +9,16 @@
  * 10 times, spread over the next 24 hours with randomised delays. The sandbox keeps
  * that shape — same failure rules, one delay per retry — with delays the caller picks
  * (short by default, so tests finish), and without the randomisation, so tests are
- * repeatable.
+ * repeatable. Each request carries the (up to 100) events that have been due longest,
+ * in event id order; the outbox is an indexed table, so picking them does not read
+ * the events that are not due.
  */
 import { createHash, createHmac } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
-import type { JsonStore } from '../json-store.ts';
-import type { HubspotSandboxState } from './sandbox-state.ts';
+import type { OutboxEntry, PortalStore, WebhookEventBody } from './portal-store.ts';
+
+export type { DeliveryLogEntry, OutboxEntry, WebhookEventBody } from './portal-store.ts';
 
 /** Ten retries, doubling from 100 ms (≈ 100 s in all): HubSpot's count, a test's patience. */
 export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = [100, 200, 400, 800, 1600, 3200, 6400, 12_800, 25_600, 51_200];
@@ -31,49 +34,9 @@ export const DEFAULT_DELIVERY_TIMEOUT_MS = 5_000;
 /** Most events HubSpot puts in one request. */
 const MAX_BATCH = 100;
 
-/** How many delivery attempts the log keeps. */
-const MAX_LOG_ENTRIES = 500;
-
-/** One webhook event as HubSpot sends it, minus `attemptNumber` (set per attempt). */
-export interface WebhookEventBody {
-  readonly eventId: number;
-  readonly subscriptionId: number;
-  readonly portalId: number;
-  readonly appId: number;
-  readonly occurredAt: number;
-  readonly subscriptionType: string;
-  readonly objectId: number;
-  readonly changeSource: string;
-  readonly propertyName?: string;
-  readonly propertyValue?: string;
-}
-
-/** An event waiting for (re)delivery. */
-export interface OutboxEntry {
-  readonly event: WebhookEventBody;
-  /** Failed attempts so far; the next request carries it as `attemptNumber`. */
-  attempts: number;
-  /** Epoch milliseconds before which the event is not sent. */
-  nextAttemptAt: number;
-}
-
-/** One delivery attempt, as `GET /__sandbox/webhook-deliveries` lists it. */
-export interface DeliveryLogEntry {
-  readonly at: string;
-  readonly url: string;
-  readonly eventIds: readonly number[];
-  readonly attemptNumbers: readonly number[];
-  /** `delivered` (2xx), `retrying` (failed, will be retried) or `abandoned` (failed, no retries left). */
-  readonly outcome: 'delivered' | 'retrying' | 'abandoned';
-  readonly status?: number;
-  readonly error?: string;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly body: string;
-}
-
 /** How the outbox delivers. */
 export interface WebhookOutboxOptions {
-  readonly store: JsonStore<HubspotSandboxState>;
+  readonly store: PortalStore;
   readonly webhookUrl: string;
   readonly clientSecret: string;
   readonly retryDelaysMs: readonly number[];
@@ -126,9 +89,8 @@ export class WebhookOutbox {
     if (this.closed || this.inFlight !== undefined) return;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    const outbox = this.options.store.value.outbox;
-    if (outbox.length === 0) return;
-    const due = Math.min(...outbox.map((entry) => entry.nextAttemptAt));
+    const due = this.options.store.nextDueAt();
+    if (due === undefined) return;
     this.timer = setTimeout(() => this.deliverDue(), Math.max(0, due - Date.now()));
   }
 
@@ -146,7 +108,7 @@ export class WebhookOutbox {
     this.timer = undefined;
     if (this.closed) return;
     const now = Date.now();
-    const batch = this.options.store.value.outbox.filter((entry) => entry.nextAttemptAt <= now).slice(0, MAX_BATCH);
+    const batch = this.options.store.due(now, MAX_BATCH);
     if (batch.length === 0) {
       this.wake();
       return;
@@ -171,41 +133,31 @@ export class WebhookOutbox {
     headers: Readonly<Record<string, string>>,
     body: string,
   ): void {
-    const { retryDelaysMs, webhookUrl } = this.options;
+    const { retryDelaysMs, webhookUrl, store } = this.options;
     const delivered = result.status !== undefined && result.status >= 200 && result.status < 300;
-    const eventIds = new Set(batch.map((entry) => entry.event.eventId));
-    const attemptNumbers = batch.map((entry) => entry.attempts);
-    this.options.store.update((state) => {
+    store.transaction(() => {
       let abandoned = false;
-      const remaining: OutboxEntry[] = [];
-      for (const entry of state.outbox) {
-        if (!eventIds.has(entry.event.eventId)) {
-          remaining.push(entry);
-          continue;
+      for (const entry of batch) {
+        const attempts = entry.attempts + 1;
+        const delay = retryDelaysMs[attempts - 1];
+        if (delivered || delay === undefined) {
+          abandoned ||= !delivered;
+          store.settle(entry.event.eventId);
+        } else {
+          store.reschedule(entry.event.eventId, attempts, Date.now() + delay);
         }
-        if (delivered) continue;
-        entry.attempts += 1;
-        const delay = retryDelaysMs[entry.attempts - 1];
-        if (delay === undefined) {
-          abandoned = true;
-          continue;
-        }
-        entry.nextAttemptAt = Date.now() + delay;
-        remaining.push(entry);
       }
-      state.outbox = remaining;
-      state.deliveries.push({
+      store.logDelivery({
         at: new Date().toISOString(),
         url: webhookUrl,
         eventIds: batch.map((entry) => entry.event.eventId),
-        attemptNumbers,
+        attemptNumbers: batch.map((entry) => entry.attempts),
         outcome: delivered ? 'delivered' : abandoned ? 'abandoned' : 'retrying',
         ...(result.status === undefined ? {} : { status: result.status }),
         ...(result.error === undefined ? {} : { error: result.error }),
         headers,
         body,
       });
-      if (state.deliveries.length > MAX_LOG_ENTRIES) state.deliveries.splice(0, state.deliveries.length - MAX_LOG_ENTRIES);
     });
   }
 }

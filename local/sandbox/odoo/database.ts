@@ -4,9 +4,13 @@
  * search_read, search_count, create, write, unlink, name_get, name_search,
  * fields_get…), x2many commands, `active` filtering, default ordering, and one
  * transaction per call (a call that raises changes nothing).
+ *
+ * A call works on a copy-on-write view of the rows it touches and commits only the
+ * rows it changed; searches narrow their candidates through equality indexes
+ * (`=`, `in`, `=like` and `=ilike` without wildcards, `id`) before testing the whole
+ * domain, so a call's cost follows the rows it touches, not the database's size.
  */
-import type { JsonStore } from '../json-store.ts';
-import { domainLeaves, evaluateDomain, matchValue, parseDomain, type DomainLeaf } from './domain.ts';
+import { domainLeaves, evaluateDomain, matchValue, parseDomain, type DomainLeaf, type DomainNode } from './domain.ts';
 import {
   missingError,
   OdooException,
@@ -15,6 +19,7 @@ import {
   validationError,
   valueError,
 } from './odoo-exceptions.ts';
+import { indexKey, type IndexKind, type OdooRecordStore, type RowChange } from './record-store.ts';
 import { XmlRpcDouble } from './xml-rpc.ts';
 
 /** A value as stored: scalars, `null` when unset, ids for one2many fields (those are computed, never stored). */
@@ -24,17 +29,6 @@ export type StoredValue = string | number | boolean | null | number[];
 export interface StoredRecord {
   id: number;
   [field: string]: StoredValue;
-}
-
-/** Everything the sandbox persists. */
-export interface SandboxState {
-  schemaVersion: 1;
-  /** Next id per model. */
-  nextId: Record<string, number>;
-  /** Rows per model, keyed by id. */
-  tables: Record<string, Record<string, StoredRecord>>;
-  /** Last number handed out per sequence code, e.g. `sale.order`. */
-  sequences: Record<string, number>;
 }
 
 /** Field types the sandbox models use (Odoo's names). */
@@ -113,10 +107,136 @@ export function odooDatetime(date: Date): string {
   return date.toISOString().slice(0, 19).replace('T', ' ');
 }
 
-/** One call's private copy of the state, committed only if the call succeeds. */
-interface Transaction {
-  readonly state: SandboxState;
-  changed: boolean;
+/** A row as one call sees it: loaded (or created) once, then shared by every use within the call. */
+interface LoadedRow {
+  record: StoredRecord | undefined;
+  /** The committed JSON, undefined for a row this call created. */
+  readonly before: string | undefined;
+}
+
+/**
+ * One call's copy-on-write view of the store: rows are parsed from their committed
+ * JSON on first use (so each call works on private copies), changed rows are marked,
+ * and only those are committed when the call succeeds. A call that raises is
+ * dropped with its view, so it changes nothing.
+ */
+class Transaction {
+  readonly #store: OdooRecordStore;
+  readonly #rows = new Map<string, Map<number, LoadedRow>>();
+  readonly #dirty = new Map<string, Set<number>>();
+  readonly #counters = new Map<string, number>();
+
+  constructor(store: OdooRecordStore) {
+    this.#store = store;
+  }
+
+  find(model: string, id: number): StoredRecord | undefined {
+    return this.#row(model, id).record;
+  }
+
+  /** Every row of a model, in id order. */
+  all(model: string): StoredRecord[] {
+    const rows = this.#rowsOf(model);
+    const found: StoredRecord[] = [];
+    const seen = new Set<number>();
+    for (const { id, data } of this.#store.scan(model)) {
+      seen.add(id);
+      let loaded = rows.get(id);
+      if (loaded === undefined) {
+        loaded = { record: JSON.parse(data) as StoredRecord, before: data };
+        rows.set(id, loaded);
+      }
+      if (loaded.record !== undefined) found.push(loaded.record);
+    }
+    for (const id of this.#dirty.get(model) ?? []) {
+      const record = rows.get(id)?.record;
+      if (!seen.has(id) && record !== undefined) found.push(record);
+    }
+    return found.sort((left, right) => left.id - right.id);
+  }
+
+  /** Rows of a model whose `field` files under one of `keys` in a `kind` index, in id order. */
+  where(model: string, field: string, kind: IndexKind, keys: readonly string[]): StoredRecord[] {
+    const dirty = this.#dirty.get(model) ?? new Set<number>();
+    const ids = new Set(this.#store.lookup(model, field, kind, keys).filter((id) => !dirty.has(id)));
+    const wanted = new Set(keys);
+    for (const id of dirty) {
+      const record = this.#rowsOf(model).get(id)?.record;
+      const key = record === undefined ? undefined : indexKey(kind, record[field]);
+      if (key !== undefined && wanted.has(key)) ids.add(id);
+    }
+    return [...ids]
+      .sort((left, right) => left - right)
+      .map((id) => this.find(model, id))
+      .filter((record) => record !== undefined);
+  }
+
+  /** Marks a row as changed by this call; call before mutating it. */
+  touch(model: string, id: number): void {
+    this.#row(model, id);
+    this.#dirtyOf(model).add(id);
+  }
+
+  insert(model: string, record: StoredRecord): void {
+    this.#rowsOf(model).set(record.id, { record, before: undefined });
+    this.#dirtyOf(model).add(record.id);
+  }
+
+  remove(model: string, id: number): void {
+    this.#row(model, id).record = undefined;
+    this.#dirtyOf(model).add(id);
+  }
+
+  counter(name: string): number | undefined {
+    return this.#counters.get(name) ?? this.#store.counter(name);
+  }
+
+  setCounter(name: string, value: number): void {
+    this.#counters.set(name, value);
+  }
+
+  /** Writes the changed rows and counters; nothing when the call only read. */
+  commit(): void {
+    const changes: RowChange[] = [];
+    for (const [model, ids] of this.#dirty) {
+      const rows = this.#rowsOf(model);
+      for (const id of ids) {
+        const loaded = rows.get(id)!;
+        if (loaded.before === undefined && loaded.record === undefined) continue;
+        changes.push({ model, id, before: loaded.before, after: loaded.record });
+      }
+    }
+    this.#store.commit(changes, this.#counters);
+  }
+
+  #row(model: string, id: number): LoadedRow {
+    const rows = this.#rowsOf(model);
+    let loaded = rows.get(id);
+    if (loaded === undefined) {
+      const data = this.#store.load(model, id);
+      loaded = { record: data === undefined ? undefined : (JSON.parse(data) as StoredRecord), before: data };
+      rows.set(id, loaded);
+    }
+    return loaded;
+  }
+
+  #rowsOf(model: string): Map<number, LoadedRow> {
+    let rows = this.#rows.get(model);
+    if (rows === undefined) {
+      rows = new Map();
+      this.#rows.set(model, rows);
+    }
+    return rows;
+  }
+
+  #dirtyOf(model: string): Set<number> {
+    let ids = this.#dirty.get(model);
+    if (ids === undefined) {
+      ids = new Set();
+      this.#dirty.set(model, ids);
+    }
+    return ids;
+  }
 }
 
 /** The view of the database one call works in (Odoo's `env`): the call's transaction, user and context. */
@@ -136,24 +256,9 @@ export class Environment {
     this.now = now ?? odooDatetime(new Date());
   }
 
-  /** The call's copy of the state. */
-  get state(): SandboxState {
-    return this.transaction.state;
-  }
-
-  /** True once the call has written anything. */
-  get dirty(): boolean {
-    return this.transaction.changed;
-  }
-
   /** The same transaction with extra context keys (Odoo's `with_context`). */
   withContext(extra: Readonly<Record<string, unknown>>): Environment {
     return new Environment(this.database, this.transaction, this.uid, { ...this.context, ...extra }, this.now);
-  }
-
-  /** Records that the state changed, so the call's copy gets committed. */
-  markChanged(): void {
-    this.transaction.changed = true;
   }
 
   /** The definition of a model; UserError when it does not exist. */
@@ -161,14 +266,29 @@ export class Environment {
     return this.database.model(name);
   }
 
-  /** All rows of a model, in id order. */
+  /** All rows of a model, in id order (reads the whole table: keep to small models, use `rowsWhere` otherwise). */
   rows(model: string): StoredRecord[] {
-    return Object.values(this.table(model)).sort((left, right) => left.id - right.id);
+    this.model(model);
+    return this.transaction.all(model);
+  }
+
+  /** Rows whose stored `field` equals `value` (a many2one id, a code…), in id order, through an index. */
+  rowsWhere(model: string, field: string, value: string | number): StoredRecord[] {
+    this.model(model);
+    const key = indexKey('exact', value);
+    return key === undefined ? [] : this.transaction.where(model, field, 'exact', [key]);
+  }
+
+  /** Rows whose `field` files under one of `keys` in a `kind` index, in id order. */
+  rowsIndexed(model: string, field: string, kind: IndexKind, keys: readonly string[]): StoredRecord[] {
+    this.model(model);
+    return this.transaction.where(model, field, kind, keys);
   }
 
   /** One row, or undefined. */
   find(model: string, id: number): StoredRecord | undefined {
-    return this.table(model)[String(id)];
+    this.model(model);
+    return this.transaction.find(model, id);
   }
 
   /** Rows for ids; MissingError when one is gone. */
@@ -185,9 +305,7 @@ export class Environment {
     const field = this.field(model, fieldName);
     if (field.compute !== undefined) return field.compute(record, this);
     if (field.type === 'one2many') {
-      const inverse = field.inverseName!;
-      return this.rows(field.relation!)
-        .filter((row) => row[inverse] === record.id)
+      return this.rowsWhere(field.relation!, field.inverseName!, record.id)
         .sort(this.database.comparator(field.relation!, this.model(field.relation!).order, this))
         .map((row) => row.id);
     }
@@ -219,18 +337,32 @@ export class Environment {
     this.database.writeRecords(this, model, ids, values);
   }
 
-  /** Next number of a sequence, e.g. `S00042` for `sale.order`. */
-  nextSequence(code: string, prefix: string, padding: number): string {
-    const next = (this.state.sequences[code] ?? 0) + 1;
-    this.state.sequences[code] = next;
-    this.markChanged();
-    return `${prefix}${String(next).padStart(padding, '0')}`;
+  /** Marks a row as changed by this call, so it is committed; call before mutating the row. */
+  touch(model: string, record: StoredRecord): void {
+    this.transaction.touch(model, record.id);
   }
 
-  private table(model: string): Record<string, StoredRecord> {
-    this.model(model);
-    this.state.tables[model] ??= {};
-    return this.state.tables[model];
+  /** Stores a new row under the next id of its model; returns the id. */
+  insert(model: string, row: Omit<StoredRecord, 'id'>): StoredRecord {
+    const counter = `next_id:${model}`;
+    const id = this.transaction.counter(counter) ?? 1;
+    this.transaction.setCounter(counter, id + 1);
+    const record = { ...row, id } as StoredRecord;
+    this.transaction.insert(model, record);
+    return record;
+  }
+
+  /** Deletes a row. */
+  remove(model: string, id: number): void {
+    this.transaction.remove(model, id);
+  }
+
+  /** Next number of a sequence, e.g. `S00042` for `sale.order`. */
+  nextSequence(code: string, prefix: string, padding: number): string {
+    const counter = `sequence:${code}`;
+    const next = (this.transaction.counter(counter) ?? 0) + 1;
+    this.transaction.setCounter(counter, next);
+    return `${prefix}${String(next).padStart(padding, '0')}`;
   }
 }
 
@@ -262,10 +394,10 @@ export interface OdooDatabaseOptions {
 
 /** The sandbox database: model registry plus the generic ORM methods. */
 export class OdooDatabase {
-  private readonly store: JsonStore<SandboxState>;
+  private readonly store: OdooRecordStore;
   private readonly models: ReadonlyMap<string, ModelDefinition>;
 
-  constructor(store: JsonStore<SandboxState>, options: OdooDatabaseOptions) {
+  constructor(store: OdooRecordStore, options: OdooDatabaseOptions) {
     this.store = store;
     this.models = new Map(options.models.map((model) => [model.name, model]));
   }
@@ -308,17 +440,12 @@ export class OdooDatabase {
       positional = positional.slice(1);
     }
     const bound = bindArguments(method, signature.parameters, positional, namedArguments);
-    const env = new Environment(this, { state: structuredClone(this.store.value), changed: false }, uid, context);
+    const transaction = new Transaction(this.store);
+    const env = new Environment(this, transaction, uid, context);
     const result = specific !== undefined
       ? specific.run(env, ids, bound)
       : this.runGeneric(env, modelName, method, ids, bound);
-    if (env.dirty) {
-      this.store.update((state) => {
-        state.nextId = env.state.nextId;
-        state.tables = env.state.tables;
-        state.sequences = env.state.sequences;
-      });
-    }
+    transaction.commit();
     return result;
   }
 
@@ -377,12 +504,85 @@ export class OdooDatabase {
     if (typeof order !== 'string') throw valueError(`Invalid "order" specified (${JSON.stringify(order)})`);
     const offset = toCount(options.offset, 'offset') ?? 0;
     const limit = toCount(options.limit, 'limit');
-    const matching = env
-      .rows(model)
+    const candidates = this.candidates(env, model, tree);
+    const rows = candidates === undefined ? env.rows(model) : candidates;
+    const matching = rows
       .filter((record) => (!activeTest || record.active === true) && evaluateDomain(tree, (leaf) => this.testLeaf(env, model, record, leaf.field.split('.'), leaf)))
       .sort(this.comparator(model, order, env))
       .map((record) => record.id);
     return matching.slice(offset, limit === undefined ? undefined : offset + limit);
+  }
+
+  /**
+   * The rows a domain can match at most, in id order, found through indexes; undefined
+   * when the domain has no indexable part and every row must be tested.
+   */
+  private candidates(env: Environment, model: string, node: DomainNode): StoredRecord[] | undefined {
+    const ids = this.candidateIds(env, model, node);
+    if (ids === undefined) return undefined;
+    return [...ids]
+      .sort((left, right) => left - right)
+      .map((id) => env.find(model, id))
+      .filter((record) => record !== undefined);
+  }
+
+  private candidateIds(env: Environment, model: string, node: DomainNode): Set<number> | undefined {
+    switch (node.kind) {
+      case 'constant':
+        return node.value ? undefined : new Set();
+      case 'not':
+        return undefined;
+      case 'and': {
+        const left = this.candidateIds(env, model, node.left);
+        const right = this.candidateIds(env, model, node.right);
+        if (left === undefined || right === undefined) return left ?? right;
+        const [small, large] = left.size <= right.size ? [left, right] : [right, left];
+        return new Set([...small].filter((id) => large.has(id)));
+      }
+      case 'or': {
+        const left = this.candidateIds(env, model, node.left);
+        const right = left === undefined ? undefined : this.candidateIds(env, model, node.right);
+        return left === undefined || right === undefined ? undefined : new Set([...left, ...right]);
+      }
+      case 'leaf':
+        return this.leafCandidates(env, model, node);
+    }
+  }
+
+  /** Ids a leaf can match, when an index answers it exactly or as a superset. */
+  private leafCandidates(env: Environment, model: string, leaf: DomainLeaf): Set<number> | undefined {
+    const { field: name, operator, value } = leaf;
+    if (name.includes('.') || name === 'display_name') return undefined;
+    const values = operator === 'in' ? (Array.isArray(value) ? value : [value]) : operator === '=' || operator === '=?' ? [value] : undefined;
+    if (name === 'id') {
+      if (values === undefined || !values.every((item) => typeof item === 'number')) return undefined;
+      return new Set((values as number[]).filter((id) => env.find(model, id) !== undefined));
+    }
+    const field = allFields(this.model(model))[name];
+    if (field === undefined || field.compute !== undefined || field.type === 'one2many' || field.type === 'boolean') return undefined;
+    const numeric = field.type === 'integer' || field.type === 'float' || field.type === 'monetary' || field.type === 'many2one';
+    let kind: IndexKind = 'exact';
+    let keys: (string | undefined)[];
+    if (values !== undefined) {
+      // Only values of the field's own type: `sameValue` coerces across types, and unset values match unset rows.
+      if (!values.every((item) => (numeric ? typeof item === 'number' : typeof item === 'string'))) return undefined;
+      keys = values.map((item) => indexKey('exact', item as string | number));
+    } else if ((operator === '=like' || operator === '=ilike') && !numeric && typeof value === 'string') {
+      const literal = likeLiteral(value);
+      if (literal === undefined) return undefined;
+      if (operator === '=ilike') {
+        // Case-insensitive equality of ASCII text is equality of ASCII folds; other text is tested row by row.
+        if (!/^[\x00-\x7f]*$/.test(literal)) return undefined;
+        kind = 'folded';
+        keys = [literal.toLowerCase()];
+      } else {
+        keys = [indexKey('exact', literal)];
+      }
+    } else {
+      return undefined;
+    }
+    if (keys.some((key) => key === undefined)) return undefined;
+    return new Set(env.rowsIndexed(model, name, kind, keys as string[]).map((record) => record.id));
   }
 
   private checkPath(model: string, path: readonly string[], leaf: DomainLeaf): void {
@@ -522,18 +722,13 @@ export class OdooDatabase {
         throw mandatoryFieldError(definition, name, field);
       }
     }
-    env.state.nextId[model] ??= 1;
-    const id = env.state.nextId[model]++;
-    const record: StoredRecord = { ...row, id, create_date: env.now, write_date: env.now };
-    env.state.tables[model] ??= {};
-    env.state.tables[model][String(id)] = record;
-    env.markChanged();
+    const record = env.insert(model, { ...row, create_date: env.now, write_date: env.now });
     for (const [name, field] of Object.entries(fields)) {
       if (field.type === 'one2many' && field.compute === undefined && name in values) {
         this.applyCommands(env, model, record, name, field, values[name]);
       }
     }
-    return id;
+    return record.id;
   }
 
   /** Writes values on existing records. */
@@ -542,6 +737,7 @@ export class OdooDatabase {
     const records = env.browse(model, ids);
     for (const name of Object.keys(values)) env.field(model, name);
     for (const record of records) {
+      env.touch(model, record);
       for (const [name, raw] of Object.entries(values)) {
         const field = definition.fields[name];
         if (field === undefined || field.compute !== undefined || field.type === 'one2many') continue;
@@ -555,7 +751,6 @@ export class OdooDatabase {
         if (field?.type === 'one2many' && field.compute === undefined) this.applyCommands(env, model, record, name, field, raw);
       }
     }
-    env.markChanged();
   }
 
   /** Deletes records, cascading, restricting or nulling the many2one fields that point at them. */
@@ -567,7 +762,7 @@ export class OdooDatabase {
     for (const other of this.models.values()) {
       for (const [name, field] of Object.entries(other.fields)) {
         if (field.type !== 'many2one' || field.relation !== model || field.compute !== undefined) continue;
-        const pointing = env.rows(other.name).filter((row) => typeof row[name] === 'number' && doomed.has(row[name]));
+        const pointing = env.rowsIndexed(other.name, name, 'exact', [...doomed].map((id) => indexKey('exact', id)!));
         const referencing = other.name === model ? pointing.filter((row) => !doomed.has(row.id)) : pointing;
         if (referencing.length === 0) continue;
         const ondelete = field.ondelete ?? (field.required === true ? 'restrict' : 'set null');
@@ -579,13 +774,14 @@ export class OdooDatabase {
               + `Model: ${other.description} (${other.name})\nConstraint: ${other.name.replaceAll('.', '_')}_${name}_fkey\n`,
           );
         } else {
-          for (const row of referencing) row[name] = null;
+          for (const row of referencing) {
+            env.touch(other.name, row);
+            row[name] = null;
+          }
         }
       }
     }
-    const table = env.state.tables[model] ?? {};
-    for (const id of ids) delete table[String(id)];
-    env.markChanged();
+    for (const id of ids) env.remove(model, id);
   }
 
   private applyCommands(env: Environment, model: string, parent: StoredRecord, name: string, field: FieldDefinition, commands: unknown): void {
@@ -593,7 +789,7 @@ export class OdooDatabase {
     const inverse = field.inverseName!;
     if (commands === false || commands === null) return;
     if (!Array.isArray(commands)) throw valueError(`Wrong value for ${model}.${name}: ${JSON.stringify(commands)}`);
-    const current = (): number[] => env.rows(relation).filter((row) => row[inverse] === parent.id).map((row) => row.id);
+    const current = (): number[] => env.rowsWhere(relation, inverse, parent.id).map((row) => row.id);
     const detach = (ids: readonly number[]): void => {
       if (ids.length === 0) return;
       const inverseField = env.field(relation, inverse);
@@ -745,6 +941,18 @@ export class OdooDatabase {
     }
     return result;
   }
+}
+
+/** The text a `=like`/`=ilike` pattern stands for when it has no unescaped `%` or `_`; undefined when it has. */
+function likeLiteral(pattern: string): string | undefined {
+  let literal = '';
+  for (let index = 0; index < pattern.length; index++) {
+    const character = pattern[index]!;
+    if (character === '\\' && index + 1 < pattern.length) literal += pattern[++index]!;
+    else if (character === '%' || character === '_') return undefined;
+    else literal += character;
+  }
+  return literal;
 }
 
 function isNameComparison(leaf: DomainLeaf): boolean {

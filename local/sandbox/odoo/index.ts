@@ -7,15 +7,20 @@
  *
  * Tests make it misbehave through `POST /__sandbox/faults` (a FaultRequest whose
  * `operation` is `common.<method>` or `<model>.<method>`, e.g.
- * `sale.order.action_confirm`) and `DELETE /__sandbox/faults`.
+ * `sale.order.action_confirm`; kinds `500`, `429`, `timeout`, `commit-then-drop`)
+ * and `DELETE /__sandbox/faults`; a request with `x-sandbox-faults: bypass` is
+ * never faulted. `GET /__sandbox/statistics` tells how many rows the store wrote.
+ *
+ * State lives in `<dataDir>/odoo-sandbox.sqlite` (node:sqlite, WAL, one row per
+ * record), locked to this process; every call that changes something commits its
+ * rows before it is answered, so a sandbox killed at any moment restarts with
+ * every answered call.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { z } from 'zod';
-import { FaultInjector, FaultRequest, type Fault } from '../faults.ts';
-import { JsonStore } from '../json-store.ts';
-import { OdooDatabase, type SandboxState } from './database.ts';
+import { bypassesFaults, FaultInjector, FaultRequest, type Fault } from '../faults.ts';
+import { OdooDatabase } from './database.ts';
 import { createModels } from './models.ts';
 import {
   accessDenied,
@@ -25,11 +30,13 @@ import {
   typeError,
   xmlRpcFault,
 } from './odoo-exceptions.ts';
+import { OdooRecordStore, type StoreStatistics } from './record-store.ts';
 import { SANDBOX_UID, seedDatabase } from './seed.ts';
 import { parseMethodCall, serializeFault, serializeMethodResponse, XmlRpcParseError } from './xml-rpc.ts';
 
 export { SANDBOX_TAX_RATE } from './models.ts';
 export { SANDBOX_UID, SEEDED_SKUS } from './seed.ts';
+export type { StoreStatistics } from './record-store.ts';
 
 /** How to start an Odoo sandbox. */
 export interface OdooSandboxOptions {
@@ -37,7 +44,7 @@ export interface OdooSandboxOptions {
   readonly port?: number;
   /** Interface to listen on. @default '127.0.0.1' */
   readonly host?: string;
-  /** Directory for the durable state file (`odoo-sandbox.json`); undefined keeps everything in memory. */
+  /** Directory for the durable state (`odoo-sandbox.sqlite`); undefined keeps everything in memory. */
   readonly dataDir?: string;
   /** The one database name `authenticate` accepts. */
   readonly db: string;
@@ -61,6 +68,8 @@ export interface OdooSandbox {
   readonly db: string;
   /** Pending faults; the same queue `POST /__sandbox/faults` fills. */
   readonly faults: FaultInjector;
+  /** Rows the store has written since it started (`GET /__sandbox/statistics`). */
+  statistics(): StoreStatistics;
   /** Stops listening, drops held (timed-out) requests and closes every connection. */
   close(): Promise<void>;
 }
@@ -86,14 +95,11 @@ const JsonRpcRequest = z.object({
 /** Starts an Odoo sandbox and resolves once it listens. */
 export async function startOdooSandbox(options: OdooSandboxOptions): Promise<OdooSandbox> {
   const host = options.host ?? '127.0.0.1';
-  const store = new JsonStore<SandboxState>(
-    options.dataDir === undefined ? undefined : join(options.dataDir, 'odoo-sandbox.json'),
-    () => ({ schemaVersion: 1, nextId: {}, tables: {}, sequences: {} }),
-  );
+  const store = new OdooRecordStore(options.dataDir);
   const database = new OdooDatabase(store, {
     models: createModels({ cancelWizardIgnoresContext: options.cancelWizardIgnoresContext ?? false }),
   });
-  if (Object.keys(store.value.tables).length === 0) seedDatabase(database);
+  if (store.isEmpty()) seedDatabase(database);
 
   const faults = new FaultInjector();
   const held = new Set<ServerResponse>();
@@ -156,9 +162,13 @@ export async function startOdooSandbox(options: OdooSandboxOptions): Promise<Odo
     return `${service}.${method}`;
   };
 
+  /** The fault this request must suffer: none when it asked to bypass faults. */
+  const faultFor = (request: IncomingMessage, operation: string): Fault | undefined =>
+    bypassesFaults(request.headers) ? undefined : faults.take(operation);
+
   /** Answers with the injected fault; true when the request must not be served. */
   const suffer = (fault: Fault | undefined, response: ServerResponse): boolean => {
-    if (fault === undefined) return false;
+    if (fault === undefined || fault.kind === 'commit-then-drop') return false;
     if (fault.kind === 'timeout') {
       held.add(response);
       response.on('close', () => held.delete(response));
@@ -174,7 +184,13 @@ export async function startOdooSandbox(options: OdooSandboxOptions): Promise<Odo
     return true;
   };
 
-  const serveXmlRpc = (service: string, body: string, response: ServerResponse): void => {
+  /** Sends an answer, or for `commit-then-drop` (the call has run and committed) ends the connection without one. */
+  const answer = (fault: Fault | undefined, response: ServerResponse, contentType: string, body: string): void => {
+    if (fault?.kind === 'commit-then-drop') response.destroy();
+    else send(response, 200, contentType, body);
+  };
+
+  const serveXmlRpc = (service: string, body: string, request: IncomingMessage, response: ServerResponse): void => {
     let call;
     try {
       call = parseMethodCall(body);
@@ -185,17 +201,18 @@ export async function startOdooSandbox(options: OdooSandboxOptions): Promise<Odo
       return;
     }
     const args = call.params.map(fromXmlRpc);
-    if (suffer(faults.take(operationOf(service, call.methodName, args)), response)) return;
+    const injected = faultFor(request, operationOf(service, call.methodName, args));
+    if (suffer(injected, response)) return;
     try {
       const result = dispatch(service, call.methodName, args);
-      send(response, 200, 'text/xml; charset=utf-8', serializeMethodResponse(result));
+      answer(injected, response, 'text/xml; charset=utf-8', serializeMethodResponse(result));
     } catch (error) {
       const fault = xmlRpcFault(asOdooException(error));
-      send(response, 200, 'text/xml; charset=utf-8', serializeFault(fault.faultCode, fault.faultString));
+      answer(injected, response, 'text/xml; charset=utf-8', serializeFault(fault.faultCode, fault.faultString));
     }
   };
 
-  const serveJsonRpc = (body: string, response: ServerResponse): void => {
+  const serveJsonRpc = (body: string, request: IncomingMessage, response: ServerResponse): void => {
     let parsed: z.infer<typeof JsonRpcRequest>;
     try {
       const result = JsonRpcRequest.safeParse(JSON.parse(body));
@@ -210,7 +227,8 @@ export async function startOdooSandbox(options: OdooSandboxOptions): Promise<Odo
     const service = typeof params.service === 'string' ? params.service : '';
     const method = typeof params.method === 'string' ? params.method : '';
     const args = Array.isArray(params.args) ? params.args : undefined;
-    if (suffer(faults.take(operationOf(service, method, args ?? [])), response)) return;
+    const injected = faultFor(request, operationOf(service, method, args ?? []));
+    if (suffer(injected, response)) return;
     let payload: Record<string, unknown>;
     try {
       if (service === '' || method === '' || args === undefined) {
@@ -223,7 +241,7 @@ export async function startOdooSandbox(options: OdooSandboxOptions): Promise<Odo
     } catch (error) {
       payload = { jsonrpc: '2.0', id, error: jsonRpcError(asOdooException(error)) };
     }
-    send(response, 200, 'application/json', JSON.stringify(payload));
+    answer(injected, response, 'application/json', JSON.stringify(payload));
   };
 
   const serveFaults = (method: string, body: string, response: ServerResponse): void => {
@@ -260,13 +278,17 @@ export async function startOdooSandbox(options: OdooSandboxOptions): Promise<Odo
       serveFaults(method, body, response);
       return;
     }
+    if (path === '/__sandbox/statistics' && method === 'GET') {
+      send(response, 200, 'application/json', JSON.stringify(store.statistics()));
+      return;
+    }
     const xmlRpc = /^\/xmlrpc\/2\/([a-z_]+)$/.exec(path);
     if (xmlRpc !== null && method === 'POST') {
-      serveXmlRpc(xmlRpc[1]!, body, response);
+      serveXmlRpc(xmlRpc[1]!, body, request, response);
       return;
     }
     if (path === '/jsonrpc' && method === 'POST') {
-      serveJsonRpc(body, response);
+      serveJsonRpc(body, request, response);
       return;
     }
     send(response, 404, 'text/html; charset=utf-8', '<!doctype html>\n<title>404 Not Found</title>\n<h1>Not Found</h1>\n');
@@ -279,9 +301,12 @@ export async function startOdooSandbox(options: OdooSandboxOptions): Promise<Odo
     });
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error) => {
+      store.close();
+      reject(error);
+    });
     server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
+      server.removeAllListeners('error');
       resolve();
     });
   });
@@ -294,11 +319,15 @@ export async function startOdooSandbox(options: OdooSandboxOptions): Promise<Odo
     port,
     db: options.db,
     faults,
+    statistics: () => store.statistics(),
     close: () => {
       closing ??= new Promise<void>((resolve) => {
         for (const response of held) response.destroy();
         held.clear();
-        server.close(() => resolve());
+        server.close(() => {
+          store.close();
+          resolve();
+        });
         server.closeAllConnections();
       });
       return closing;

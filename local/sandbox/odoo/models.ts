@@ -65,7 +65,7 @@ const INVOICE_STATUSES = [
 ] as const;
 
 function orderLines(env: Environment, order: StoredRecord): StoredRecord[] {
-  return env.rows('sale.order.line').filter((line) => line.order_id === order.id);
+  return env.rowsWhere('sale.order.line', 'order_id', order.id);
 }
 
 function lineSubtotal(line: StoredRecord): number {
@@ -81,7 +81,7 @@ function lineTax(line: StoredRecord): number {
 }
 
 function companyCurrencyId(env: Environment): number | null {
-  return env.rows('res.currency').find((currency) => currency.name === COMPANY_CURRENCY)?.id ?? null;
+  return env.rowsWhere('res.currency', 'name', COMPANY_CURRENCY)[0]?.id ?? null;
 }
 
 function orderCurrencyId(env: Environment, order: StoredRecord): number | null {
