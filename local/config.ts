@@ -26,6 +26,8 @@ export const HubEnvironment = z.object({
   HARMONY_SANDBOXES: z.enum(['true', 'false']).default('true').transform((value) => value === 'true'),
   /** How often alarms are evaluated, in seconds. */
   HARMONY_ALARM_INTERVAL_SECONDS: z.coerce.number().positive().default(10),
+  /** Most instances (worker threads) of one function at once; a function's reserved concurrency lowers it. */
+  HARMONY_LAMBDA_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   HUBSPOT_ACCESS_TOKEN: z.string().min(1).default('pat-local-harmony'),
   HUBSPOT_CLIENT_SECRET: z.string().min(1).default('local-hubspot-client-secret'),
   HUBSPOT_BASE_URL: z.string().optional(),
@@ -33,6 +35,15 @@ export const HubEnvironment = z.object({
   ODOO_DB: z.string().min(1).default('harmony'),
   ODOO_USERNAME: z.string().min(1).default('harmony@example.com'),
   ODOO_API_KEY: z.string().min(1).default('local-odoo-api-key'),
+  /** Pipedrive webhooks v2 (`POST /webhooks/pipedrive`): the HTTP basic auth the webhook was created with. Unset: the route answers 404. */
+  PIPEDRIVE_WEBHOOK_USER: z.string().min(1).optional(),
+  PIPEDRIVE_WEBHOOK_PASSWORD: z.string().min(1).optional(),
+  /** Standard Webhooks (`POST /webhooks/standard/{mapping}`): one or more `whsec_` secrets, space-separated. Unset: 404. */
+  STANDARD_WEBHOOKS_SECRET: z.string().min(1).optional(),
+  /** JWT callbacks (`POST /callbacks/{system}`): the issuer's JWKS, and the `iss` and `aud` tokens must carry. Unset: 404. */
+  CALLBACK_JWKS_URL: z.string().min(1).optional(),
+  CALLBACK_JWT_ISSUER: z.string().min(1).optional(),
+  CALLBACK_JWT_AUDIENCE: z.string().min(1).optional(),
   /** Slack incoming webhook for alarms (same message format as the cloud notifier). */
   SLACK_WEBHOOK_URL: z.string().optional(),
 });

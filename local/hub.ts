@@ -117,6 +117,23 @@ function connectorOverrides(environment: HubEnvironment, urls: { hubspot: string
       overrides.SLACK_WEBHOOK_SECRET_ARN = '';
       if (environment.SLACK_WEBHOOK_URL !== undefined) overrides.SLACK_WEBHOOK_URL = environment.SLACK_WEBHOOK_URL;
     }
+    if (fn.entry === 'functions/handlers/ingest.ts') {
+      // Inbound sources beyond HubSpot: configured locally by exactly these variables, absent ones stay unconfigured (404).
+      if (has('PIPEDRIVE_SECRET_ARN')) overrides.PIPEDRIVE_SECRET_ARN = '';
+      if (has('STANDARD_WEBHOOKS_SECRET_ARN')) overrides.STANDARD_WEBHOOKS_SECRET_ARN = '';
+      const inbound = [
+        'PIPEDRIVE_WEBHOOK_USER',
+        'PIPEDRIVE_WEBHOOK_PASSWORD',
+        'STANDARD_WEBHOOKS_SECRET',
+        'CALLBACK_JWKS_URL',
+        'CALLBACK_JWT_ISSUER',
+        'CALLBACK_JWT_AUDIENCE',
+      ] as const;
+      for (const name of inbound) {
+        const value = environment[name];
+        if (value !== undefined) overrides[name] = value;
+      }
+    }
     return overrides;
   };
 }
@@ -203,6 +220,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     const runtime = new LocalLambdaRuntime({
       functions,
       projectRoot: PROJECT_ROOT,
+      maxConcurrencyPerFunction: env.HARMONY_LAMBDA_CONCURRENCY,
       baseEnvironment: {
         AWS_REGION: REGION,
         AWS_DEFAULT_REGION: REGION,

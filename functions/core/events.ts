@@ -77,3 +77,40 @@ export type HubEvent = z.infer<typeof HubEvent>;
 export function businessKeyForDeal(crm: string, accountId: string, dealId: string): string {
   return `deal:${crm}:${accountId}:${dealId}`;
 }
+
+/**
+ * The `stage` of a deal-won event from a CRM that marks a win by the deal's status rather than
+ * by a pipeline stage (Pipedrive's `status: won`, a Standard Webhooks mapping's won condition).
+ * It is Harmony's default won stage, so the order-to-cash rule matches these events as deployed;
+ * a deployment whose `wonDealStages` leaves it out must add it to start orders from such CRMs.
+ */
+export const WON_DEAL_STAGE = 'closedwon';
+
+/** EventBridge `source` of every event that comes from an ERP (or a middleware speaking for one). */
+export const ERP_EVENT_SOURCE = 'harmony.erp';
+
+/** `detail-type` of an ERP order whose status changed (shipped, invoiced, paid…). */
+export const ORDER_STATUS_CHANGED = 'Order Status Changed';
+
+/** The order statuses an ERP announces, in the order they may occur (`cancelled` at any point). */
+export const OrderStatus = z.enum(['confirmed', 'shipped', 'invoiced', 'paid', 'cancelled']);
+export type OrderStatus = z.infer<typeof OrderStatus>;
+
+/** Detail of an {@link ORDER_STATUS_CHANGED} event (`source` {@link ERP_EVENT_SOURCE}). */
+export const OrderStatusChangedDetail = z.object({
+  /** The system that announced it, as named in the callback path, e.g. `erp-middleware`. */
+  system: z.string().min(1),
+  /** The ERP's order reference, e.g. `S00042`. */
+  orderRef: z.string().min(1),
+  status: OrderStatus,
+  /** When the status changed in the ERP (not when Harmony heard of it): out-of-order updates are told apart by it. */
+  occurredAt: Instant,
+  /** The sender's own event id, kept for tracing. */
+  eventId: z.string().min(1),
+});
+export type OrderStatusChangedDetail = z.infer<typeof OrderStatusChangedDetail>;
+
+/** The business key of an ERP order, e.g. `order:erp-middleware:S00042`: audit records of its status changes are filed under it. */
+export function businessKeyForOrder(system: string, orderRef: string): string {
+  return `order:${system}:${orderRef}`;
+}

@@ -1,4 +1,7 @@
-/** Lambda: receives CRM webhooks (API Gateway), verifies and validates them, and puts each event on the hub bus once. */
+/**
+ * Lambda: receives CRM webhooks and system callbacks (API Gateway), verifies and validates them,
+ * and puts each event on the hub bus once. Sources whose settings are absent answer 404.
+ */
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
@@ -20,6 +23,14 @@ const env = readEnv(
     AUDIT_TABLE: z.string().min(1),
     HUBSPOT_CLIENT_SECRET: z.string().optional(),
     HUBSPOT_SECRET_ARN: z.string().optional(),
+    PIPEDRIVE_WEBHOOK_USER: z.string().optional(),
+    PIPEDRIVE_WEBHOOK_PASSWORD: z.string().optional(),
+    PIPEDRIVE_SECRET_ARN: z.string().optional(),
+    STANDARD_WEBHOOKS_SECRET: z.string().optional(),
+    STANDARD_WEBHOOKS_SECRET_ARN: z.string().optional(),
+    CALLBACK_JWKS_URL: z.string().optional(),
+    CALLBACK_JWT_ISSUER: z.string().optional(),
+    CALLBACK_JWT_AUDIENCE: z.string().optional(),
     PUBLIC_BASE_URL: z.url().optional(),
   }),
 );

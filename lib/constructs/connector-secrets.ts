@@ -7,6 +7,10 @@ import { acknowledgeVendorIssuedSecret } from '../nag-acknowledgements.ts';
 export interface ConnectorSecretsProps {
   /** Customer managed key the secrets are encrypted with. */
   readonly key: IKey;
+  /** Create the secret of Pipedrive's webhook basic auth (`pipedrive`). @default false */
+  readonly pipedriveWebhooks?: boolean;
+  /** Create the secret of the Standard Webhooks signing secrets (`standardWebhooks`). @default false */
+  readonly standardWebhooks?: boolean;
 }
 
 /**
@@ -23,6 +27,10 @@ export class ConnectorSecrets extends Construct {
   readonly odoo: Secret;
   /** Slack: `{"webhookUrl": "https://hooks.slack.com/services/…"}` (incoming webhook for alarms and reports). */
   readonly slack: Secret;
+  /** Pipedrive webhooks: `{"webhookUser": "…", "webhookPassword": "…"}`, the basic auth the webhook was created with. Only with `pipedriveWebhooks`. */
+  readonly pipedrive?: Secret;
+  /** Standard Webhooks: `{"secrets": "whsec_… whsec_…"}`, one or more signing secrets, space-separated (two while rotating). Only with `standardWebhooks`. */
+  readonly standardWebhooks?: Secret;
 
   constructor(scope: Construct, id: string, props: ConnectorSecretsProps) {
     super(scope, id);
@@ -40,5 +48,17 @@ export class ConnectorSecrets extends Construct {
       'Slack',
       'Harmony Slack notifications. Put JSON {"webhookUrl":"https://hooks.slack.com/services/..."}',
     );
+    if (props.pipedriveWebhooks === true) {
+      this.pipedrive = secret(
+        'PipedriveWebhooks',
+        'Harmony Pipedrive webhooks. Put JSON {"webhookUser":"<http_auth_user>","webhookPassword":"<http_auth_password>"}',
+      );
+    }
+    if (props.standardWebhooks === true) {
+      this.standardWebhooks = secret(
+        'StandardWebhooks',
+        'Harmony Standard Webhooks. Put JSON {"secrets":"whsec_<base64> [whsec_<base64> while rotating]"}',
+      );
+    }
   }
 }

@@ -6,7 +6,9 @@ import {
   EndpointType,
   JsonSchemaType,
   JsonSchemaVersion,
+  type IResource,
   LambdaIntegration,
+  type Method,
   LogGroupLogDestination,
   MethodLoggingLevel,
   RequestValidator,
@@ -29,6 +31,16 @@ import { HarmonyFunction } from './harmony-function.ts';
 /** Handler module of the ingest Lambda. */
 export const INGEST_ENTRY = 'functions/handlers/ingest.ts';
 
+/** Who may push to `POST /callbacks/{system}`: bearer JWTs of one issuer, verified against its JWKS. */
+export interface CallbackIssuer {
+  /** The issuer's JWKS URL; https (it is fetched from the function). */
+  readonly jwksUrl: string;
+  /** The `iss` every token must carry. */
+  readonly issuer: string;
+  /** A value the tokens' `aud` must include. */
+  readonly audience: string;
+}
+
 /** Props of the webhook ingress. */
 export interface WebhookIngressProps {
   /** The hub bus accepted events are put on. */
@@ -39,6 +51,22 @@ export interface WebhookIngressProps {
   readonly auditTable: ITable;
   /** JSON secret with HubSpot's `clientSecret`, which signs HubSpot webhooks (v3 signature). */
   readonly hubspotSecret: ISecret;
+  /**
+   * JSON secret `{"webhookUser", "webhookPassword"}`: the basic auth of Pipedrive's webhook; turns on
+   * `POST /webhooks/pipedrive`.
+   * @default - Pipedrive webhooks are not configured (404)
+   */
+  readonly pipedriveSecret?: ISecret;
+  /**
+   * JSON secret `{"secrets": "whsec_… whsec_…"}`; adds `POST /webhooks/standard/{mapping}`.
+   * @default - no Standard Webhooks route
+   */
+  readonly standardWebhooksSecret?: ISecret;
+  /**
+   * The issuer whose bearer JWTs may call back; adds `POST /callbacks/{system}`.
+   * @default - no callback route
+   */
+  readonly callbackIssuer?: CallbackIssuer;
   /** Customer managed key for the access-log and function log groups (its policy must allow CloudWatch Logs). */
   readonly key: IKey;
   /** Stage name, the first segment of the webhook path. @default 'v1' */
@@ -100,6 +128,16 @@ export class WebhookIngress extends Construct {
     if (publicBaseUrl !== undefined && !Token.isUnresolved(publicBaseUrl) && !/^https:\/\/[^/]+/.test(publicBaseUrl)) {
       throw new Error(`WebhookIngress ${id}: publicBaseUrl must be an https:// URL, got "${props.publicBaseUrl}"`);
     }
+    const callbackIssuer = props.callbackIssuer;
+    if (callbackIssuer !== undefined) {
+      const { jwksUrl, issuer, audience } = callbackIssuer;
+      if (!Token.isUnresolved(jwksUrl) && !/^https:\/\/[^/]+/.test(jwksUrl)) {
+        throw new Error(`WebhookIngress ${id}: callbackIssuer.jwksUrl must be an https:// URL, got "${jwksUrl}"`);
+      }
+      if (issuer.trim() === '' || audience.trim() === '') {
+        throw new Error(`WebhookIngress ${id}: callbackIssuer.issuer and callbackIssuer.audience must not be empty`);
+      }
+    }
     if (!Number.isInteger(perIpLimit) || perIpLimit < 10 || perIpLimit > 2_000_000_000) {
       throw new Error(
         `WebhookIngress ${id}: requestsPerIpPer5Minutes must be an integer from 10 to 2000000000, got ${perIpLimit}`,
@@ -119,6 +157,17 @@ export class WebhookIngress extends Construct {
         IDEMPOTENCY_TABLE: props.idempotencyTable.tableName,
         AUDIT_TABLE: props.auditTable.tableName,
         HUBSPOT_SECRET_ARN: props.hubspotSecret.secretArn,
+        ...(props.pipedriveSecret === undefined ? {} : { PIPEDRIVE_SECRET_ARN: props.pipedriveSecret.secretArn }),
+        ...(props.standardWebhooksSecret === undefined
+          ? {}
+          : { STANDARD_WEBHOOKS_SECRET_ARN: props.standardWebhooksSecret.secretArn }),
+        ...(callbackIssuer === undefined
+          ? {}
+          : {
+              CALLBACK_JWKS_URL: callbackIssuer.jwksUrl,
+              CALLBACK_JWT_ISSUER: callbackIssuer.issuer,
+              CALLBACK_JWT_AUDIENCE: callbackIssuer.audience,
+            }),
         ...(props.publicBaseUrl === undefined ? {} : { PUBLIC_BASE_URL: props.publicBaseUrl }),
       },
     });
@@ -126,6 +175,8 @@ export class WebhookIngress extends Construct {
     props.idempotencyTable.grantReadWriteData(this.ingestFunction);
     props.auditTable.grantWriteData(this.ingestFunction);
     props.hubspotSecret.grantRead(this.ingestFunction);
+    props.pipedriveSecret?.grantRead(this.ingestFunction);
+    props.standardWebhooksSecret?.grantRead(this.ingestFunction);
     acknowledgeHarmonyFunctionBaseline(this.ingestFunction);
     acknowledgeKeyGrantActions(this.ingestFunction);
     const auditTableResource = props.auditTable.node.defaultChild;
@@ -177,23 +228,33 @@ export class WebhookIngress extends Construct {
         type: [JsonSchemaType.OBJECT, JsonSchemaType.ARRAY],
       },
     });
-    const method = this.api.root
-      .addResource('webhooks')
-      .addResource('{source}')
-      .addMethod('POST', new LambdaIntegration(this.ingestFunction, { proxy: true, allowTestInvoke: false }), {
+    const integration = new LambdaIntegration(this.ingestFunction, { proxy: true, allowTestInvoke: false });
+    const webhooks = this.api.root.addResource('webhooks');
+    const post = (resource: IResource, parameter: string) =>
+      resource.addMethod('POST', integration, {
         authorizationType: AuthorizationType.NONE,
         requestValidator: validator,
-        requestParameters: { 'method.request.path.source': true },
+        requestParameters: { [`method.request.path.${parameter}`]: true },
         requestModels: { 'application/json': jsonBody },
       });
     const signatureReason =
       'Webhooks come from CRM/ERP vendors (HubSpot, Standard Webhooks senders…) that cannot sign requests with ' +
       'AWS IAM or present Cognito tokens; each request is authenticated in the ingest function by the ' +
       "vendor's HMAC signature over the exact body and URL, with a 5-minute replay window, behind WAF.";
-    Validations.of(method).acknowledge(
-      { id: 'AwsSolutions-APIG4', reason: signatureReason },
-      { id: 'AwsSolutions-COG4', reason: signatureReason },
-    );
+    const acknowledge = (method: Method, reason: string) =>
+      Validations.of(method).acknowledge({ id: 'AwsSolutions-APIG4', reason }, { id: 'AwsSolutions-COG4', reason });
+    acknowledge(post(webhooks.addResource('{source}'), 'source'), signatureReason);
+    if (props.standardWebhooksSecret !== undefined) {
+      acknowledge(post(webhooks.addResource('standard').addResource('{mapping}'), 'mapping'), signatureReason);
+    }
+    if (callbackIssuer !== undefined) {
+      acknowledge(
+        post(this.api.root.addResource('callbacks').addResource('{system}'), 'system'),
+        'Callbacks come from ERP systems and middleware that authenticate with a bearer JWT from their own issuer, ' +
+          "not AWS IAM or Cognito; the ingest function verifies each token's signature against the issuer's JWKS " +
+          '(asymmetric algorithms only), its issuer, audience and expiry, behind WAF.',
+      );
+    }
     Validations.of(this.api.deploymentStage).acknowledge({
       id: 'AwsSolutions-APIG6',
       reason:

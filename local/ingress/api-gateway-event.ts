@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 /** An HTTP request as the local ingress received it. */
 export interface IncomingWebhook {
   readonly method: string;
-  /** Path and query, e.g. `/webhooks/hubspot?x=1`. */
+  /** Path and query, e.g. `/webhooks/hubspot?x=1`, `/webhooks/standard/deal-events`, `/callbacks/erp-middleware`. */
   readonly url: string;
   readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
   readonly body: string;
@@ -20,16 +20,29 @@ export interface IncomingWebhook {
   readonly stage?: string;
 }
 
-/** The path parameters of Harmony's routes, e.g. `/webhooks/{source}`. */
-function pathParameters(path: string): Record<string, string> | null {
-  const match = /^\/webhooks\/([^/]+)$/.exec(path);
-  if (match === null) return null;
-  try {
-    return { source: decodeURIComponent(match[1]!) };
-  } catch {
-    // A malformed escape (`%E0%A4%A`) names no source; the handler answers 404 for it, as for any unknown one.
-    return { source: match[1]! };
+/** Harmony's ingress routes as API Gateway declares them: resource path and its one path parameter. */
+const ROUTES: readonly { readonly pattern: RegExp; readonly resource: string; readonly parameter: string }[] = [
+  // Before `{source}`: API Gateway prefers the static `standard` segment to the variable one.
+  { pattern: /^\/webhooks\/standard\/([^/]+)$/, resource: '/webhooks/standard/{mapping}', parameter: 'mapping' },
+  { pattern: /^\/webhooks\/([^/]+)$/, resource: '/webhooks/{source}', parameter: 'source' },
+  { pattern: /^\/callbacks\/([^/]+)$/, resource: '/callbacks/{system}', parameter: 'system' },
+];
+
+/** The route a path takes and its path parameters, e.g. `/webhooks/{source}` with `{ source: 'hubspot' }`. */
+function routeOf(path: string): { resource: string; pathParameters: Record<string, string> } | undefined {
+  for (const route of ROUTES) {
+    const match = route.pattern.exec(path);
+    if (match === null) continue;
+    let value: string;
+    try {
+      value = decodeURIComponent(match[1]!);
+    } catch {
+      // A malformed escape (`%E0%A4%A`) names nothing; the handler answers 404 for it, as for any unknown name.
+      value = match[1]!;
+    }
+    return { resource: route.resource, pathParameters: { [route.parameter]: value } };
   }
+  return undefined;
 }
 
 /** Converts a request to the proxy event API Gateway (REST, Lambda proxy integration) sends. */
@@ -52,15 +65,16 @@ export function toApiGatewayEvent(request: IncomingWebhook): APIGatewayProxyEven
   }
   const stagePath = request.stage === undefined ? parsed.pathname : `/${request.stage}${parsed.pathname}`;
   const now = new Date();
+  const route = routeOf(parsed.pathname);
   return {
-    resource: pathParameters(parsed.pathname) === null ? parsed.pathname : '/webhooks/{source}',
+    resource: route?.resource ?? parsed.pathname,
     path: parsed.pathname,
     httpMethod: request.method.toUpperCase(),
     headers,
     multiValueHeaders,
     queryStringParameters: Object.keys(query).length === 0 ? null : query,
     multiValueQueryStringParameters: Object.keys(multiQuery).length === 0 ? null : multiQuery,
-    pathParameters: pathParameters(parsed.pathname),
+    pathParameters: route?.pathParameters ?? null,
     stageVariables: null,
     body: request.body,
     isBase64Encoded: false,
@@ -93,7 +107,7 @@ export function toApiGatewayEvent(request: IncomingWebhook): APIGatewayProxyEven
       requestId: randomUUID(),
       requestTimeEpoch: now.getTime(),
       resourceId: 'local',
-      resourcePath: pathParameters(parsed.pathname) === null ? parsed.pathname : '/webhooks/{source}',
+      resourcePath: route?.resource ?? parsed.pathname,
     },
   };
 }

@@ -1,7 +1,7 @@
 /**
  * The local webhook ingress: what API Gateway does in front of the ingest Lambda,
- * on one port. `POST /webhooks/{source}` becomes the same proxy event and runs the
- * same handler; its answer goes back as it is. A handler crash is a 502 and a
+ * on one port. `POST /webhooks/{source}`, `/webhooks/standard/{mapping}` and
+ * `/callbacks/{system}` become the same proxy event and run the same handler; its answer goes back as it is. A handler crash is a 502 and a
  * handler timeout a 504, as API Gateway answers them. `GET /health` answers 200
  * once the whole hub is wired.
  */
@@ -74,7 +74,7 @@ export async function startIngress(options: IngressOptions): Promise<Ingress> {
       response.end(JSON.stringify({ status: ready ? 'ready' : 'starting' }));
       return;
     }
-    if (!path.startsWith('/webhooks/')) {
+    if (!path.startsWith('/webhooks/') && !path.startsWith('/callbacks/')) {
       send(404, JSON.stringify({ message: 'Not Found' }));
       return;
     }

@@ -1,7 +1,8 @@
 /**
  * Bad-input fuzzing of the webhook ingress: the real ingest handler, in-process, against
  * dynalite (the synthesized stack's tables) and a PutEvents recorder, fed generated
- * (fast-check) and hand-written (`corpus/`) requests. Every rejected request must get a
+ * (fast-check) and hand-written (`corpus/`) requests, on every route: HubSpot, Pipedrive,
+ * Standard Webhooks and the JWT callbacks (their issuer's JWKS served on loopback). Every rejected request must get a
  * 4xx with a JSON reason and put nothing on the bus; every validly signed valid batch
  * must get a 200 with canonical events on the bus — never a 5xx, a throw or a hang.
  *
@@ -20,12 +21,17 @@ import {
   CrmObjectChangedDetail,
   DEAL_STAGE_CHANGED,
   DealStageChangedDetail,
+  ERP_EVENT_SOURCE,
+  ORDER_STATUS_CHANGED,
+  OrderStatusChangedDetail,
 } from '../../functions/core/events.ts';
+import { STANDARD_WEBHOOK_TOLERANCE_SECONDS, parseSigningSecrets, standardWebhookSignature } from '../../functions/connectors/standard-webhooks/signature.ts';
 import { toApiGatewayEvent } from '../../local/ingress/api-gateway-event.ts';
 import { createLambdaContext } from '../../local/lambda/lambda-context.ts';
 import type { EventBridgeRecorder, RecordedEntry } from '../support/eventbridge-recorder.ts';
 import type { HandlerStores } from '../support/handler-stores.ts';
 import { startIngestUnderTest } from '../support/ingest-under-test.ts';
+import { makeKey, signJwt, startJwksServer, type IssuerKey, type JwksServer } from '../support/jwt-issuer.ts';
 
 const FuzzSettings = z.object({
   FUZZ_SEED: z.coerce.number().int().default(20_260_521),
@@ -45,11 +51,27 @@ const Rejection = z.object({ error: z.string().min(1), message: z.string().min(1
 /** A 200 answer. */
 const Acceptance = z.strictObject({ accepted: z.number().int().nonnegative(), duplicates: z.number().int().nonnegative() });
 
+const PIPEDRIVE = { user: 'fuzz-pipedrive', password: 'fuzz pipedrive password' };
+const STANDARD_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+const CALLBACK = { issuer: 'https://middleware.example.test', audience: 'harmony-callbacks' };
+
 let stores: HandlerStores;
 let bus: EventBridgeRecorder;
 let handler: (event: APIGatewayProxyEvent, context: unknown) => Promise<APIGatewayProxyResult>;
+let jwks: JwksServer;
+let callbackKey: IssuerKey;
 
 beforeAll(async () => {
+  callbackKey = makeKey('EdDSA', 'fuzz-issuer');
+  jwks = await startJwksServer([callbackKey]);
+  Object.assign(process.env, {
+    PIPEDRIVE_WEBHOOK_USER: PIPEDRIVE.user,
+    PIPEDRIVE_WEBHOOK_PASSWORD: PIPEDRIVE.password,
+    STANDARD_WEBHOOKS_SECRET: STANDARD_SECRET,
+    CALLBACK_JWKS_URL: jwks.url,
+    CALLBACK_JWT_ISSUER: CALLBACK.issuer,
+    CALLBACK_JWT_AUDIENCE: CALLBACK.audience,
+  });
   ({ stores, bus, handler } = await startIngestUnderTest(CLIENT_SECRET));
 });
 
@@ -64,6 +86,7 @@ afterAll(async () => {
   }
   await bus?.stop();
   await stores?.stop();
+  await jwks?.close();
 });
 
 afterEach(() => {
@@ -162,9 +185,14 @@ async function exchange(kind: string, event: APIGatewayProxyEvent): Promise<{ re
 /** The bus entries are canonical hub events (what every consumer of the bus relies on). */
 function expectCanonical(entries: readonly RecordedEntry[]): void {
   for (const entry of entries) {
-    expect(entry.Source).toBe(CRM_EVENT_SOURCE);
     expect(entry.EventBusName).toBe('harmony-hub');
     const detail = JSON.parse(entry.Detail) as unknown;
+    if (entry.DetailType === ORDER_STATUS_CHANGED) {
+      expect(entry.Source).toBe(ERP_EVENT_SOURCE);
+      OrderStatusChangedDetail.strict().parse(detail);
+      continue;
+    }
+    expect(entry.Source).toBe(CRM_EVENT_SOURCE);
     if (entry.DetailType === DEAL_STAGE_CHANGED) DealStageChangedDetail.strict().parse(detail);
     else if (entry.DetailType === CRM_OBJECT_CHANGED) CrmObjectChangedDetail.strict().parse(detail);
     else expect.fail(`unexpected detail type ${entry.DetailType}`);
@@ -616,9 +644,12 @@ describe('fuzz: methods, sources and content types', () => {
     await expectRejected('method', { ...delivery(body), httpMethod: 'post' }, 405);
   });
 
-  it('answers any source but hubspot with 404, prototype names included', async () => {
-    const source = fc.oneof(fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'HubSpot', 'HUBSPOT', 'hubspot ', 'salesforce'), fc.string({ minLength: 1, maxLength: 20 }));
-    await check(fc.tuple(validBatch, source.filter((name) => name !== 'hubspot')), async ([templates, name]) => {
+  it('answers any source but hubspot and pipedrive with 404, prototype names and the two-level routes\' names included', async () => {
+    const source = fc.oneof(
+      fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'HubSpot', 'HUBSPOT', 'hubspot ', 'salesforce', 'standard', 'callbacks', 'Pipedrive'),
+      fc.string({ minLength: 1, maxLength: 20 }),
+    );
+    await check(fc.tuple(validBatch, source.filter((name) => name !== 'hubspot' && name !== 'pipedrive')), async ([templates, name]) => {
       const path = `/webhooks/${encodeURIComponent(name)}`;
       const { body } = freshBatch(templates);
       await expectRejected('unknown source', delivery(body, { path }), 404);
@@ -748,5 +779,230 @@ describe('fuzz: the corpus of hand-written nasty requests', () => {
       const message = await expectRejected('corpus', request, entry.expectStatus);
       if (entry.expectText !== undefined) expect(message).toContain(entry.expectText);
     }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The routes beyond HubSpot
+
+/** A request to any route, as API Gateway would hand it over. */
+function routeRequest(path: string, body: string, headers: Readonly<Record<string, string>>, method = 'POST'): APIGatewayProxyEvent {
+  return toApiGatewayEvent({ method, url: path, headers: { host: HOST, 'content-type': 'application/json', ...headers }, body, protocol: 'https' });
+}
+
+const PIPEDRIVE_AUTH = `Basic ${Buffer.from(`${PIPEDRIVE.user}:${PIPEDRIVE.password}`).toString('base64')}`;
+
+/** A Pipedrive v2 deal-won delivery with a fresh event id. */
+function pipedriveWon(): Record<string, any> {
+  nextEventId += 1;
+  return {
+    meta: {
+      action: 'change', entity: 'deal', company_id: '12882925', entity_id: String(nextEventId), id: `pd-${nextEventId}`,
+      timestamp: '2026-05-15T18:00:00.000Z', version: '2.0', attempt: 1, host: 'company.pipedrive.com',
+    },
+    data: { id: nextEventId, status: 'won' },
+    previous: { status: 'open' },
+  };
+}
+
+describe('fuzz: POST /webhooks/pipedrive', () => {
+  const deliver = (body: string, authorization = PIPEDRIVE_AUTH) => routeRequest('/webhooks/pipedrive', body, { authorization });
+
+  it('accepts a won deal with the right credentials (the control case), and its retry as a duplicate with 200', async () => {
+    const won = pipedriveWon();
+    const { response, added } = await exchange('pipedrive control', deliver(JSON.stringify(won)));
+    expect(response.statusCode).toBe(200);
+    expect(added.map((entry) => entry.DetailType)).toEqual([DEAL_STAGE_CHANGED]);
+    expectCanonical(added);
+    const retry = await exchange('pipedrive control', deliver(JSON.stringify({ ...won, meta: { ...won.meta, attempt: 2 } })));
+    expect(retry.response.statusCode).toBe(200);
+    expect(JSON.parse(retry.response.body)).toEqual({ accepted: 0, duplicates: 1 });
+  });
+
+  it('refuses any Authorization header but the right one with 401', async () => {
+    const header = fc.oneof(
+      fc.string({ maxLength: 80 }),
+      fc.tuple(fc.string({ maxLength: 30 }), fc.string({ maxLength: 30 })).map(([user, password]) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`),
+      fc.constantFrom(`${PIPEDRIVE_AUTH}=`, PIPEDRIVE_AUTH.replace('Basic', 'Bearer'), `Basic ${Buffer.from(`${PIPEDRIVE.user}:${PIPEDRIVE.password} `).toString('base64')}`, `Basic ${Buffer.from(`${PIPEDRIVE.user}\u0000:${PIPEDRIVE.password}`).toString('base64')}`),
+    );
+    await check(header.filter((value) => value.trim() !== PIPEDRIVE_AUTH), async (authorization) => {
+      await expectRejected('pipedrive credentials', deliver(JSON.stringify(pipedriveWon()), authorization), 401);
+    });
+  });
+
+  it('rejects arbitrary JSON values with the right credentials with 400', async () => {
+    await check(fc.jsonValue({ maxDepth: 4 }), async (value) => {
+      await expectRejected('pipedrive random JSON', deliver(JSON.stringify(value) ?? 'null'), 400);
+    });
+  });
+
+  it('rejects a required meta field missing or of the wrong kind, naming body.meta.<field>', async () => {
+    const REQUIRED = ['action', 'entity', 'entity_id', 'id', 'company_id', 'timestamp', 'version'] as const;
+    const BAD: readonly unknown[] = [undefined, null, -1, 1.5, '', [], {}, true, 'a b', 2 ** 53, '\u202e1', '１２'];
+    await check(fc.tuple(fc.constantFrom(...REQUIRED), fc.constantFrom(...BAD)), async ([field, bad]) => {
+      const won = pipedriveWon();
+      won.meta[field] = bad;
+      expect(await expectRejected('pipedrive schema', deliver(JSON.stringify(won)), 400)).toContain(`body.meta.${field}`);
+    });
+  });
+
+  it('handles any status and previous status: a won deal on the bus only for a change to won, everything else as an object change', async () => {
+    const status = fc.oneof(fc.constantFrom('won', 'open', 'lost', 'deleted', 'WON', 'won '), fc.string({ maxLength: 8 }));
+    await check(fc.tuple(status, fc.option(status, { nil: undefined }), fc.constantFrom('create', 'change', 'delete')), async ([now, before, action]) => {
+      const won = pipedriveWon();
+      const body = { ...won, meta: { ...won.meta, action }, data: { status: now }, previous: before === undefined ? {} : { status: before } };
+      const { response, added } = await exchange('pipedrive status', deliver(JSON.stringify(body)));
+      expect(response.statusCode).toBe(200);
+      expectCanonical(added);
+      const wonNow = now === 'won' && (action === 'create' || (action === 'change' && before !== undefined && before !== 'won'));
+      expect(added.map((entry) => entry.DetailType)).toEqual([wonNow ? DEAL_STAGE_CHANGED : CRM_OBJECT_CHANGED]);
+    });
+  });
+
+  it('answers any method but POST with 405 and a text body with 415', async () => {
+    await expectRejected('pipedrive method', routeRequest('/webhooks/pipedrive', '{}', { authorization: PIPEDRIVE_AUTH }, 'PUT'), 405);
+    await expectRejected('pipedrive content type', routeRequest('/webhooks/pipedrive', '{}', { authorization: PIPEDRIVE_AUTH, 'content-type': 'text/plain' }), 415);
+  });
+});
+
+describe('fuzz: POST /webhooks/standard/{mapping}', () => {
+  const [secret] = parseSigningSecrets('fuzz', STANDARD_SECRET);
+  /** A delivery signed now (or `offsetSeconds` from now) unless headers are given. */
+  const deliver = (body: string, options: { id?: string; offsetSeconds?: number; headers?: Record<string, string>; mapping?: string } = {}) => {
+    nextEventId += 1;
+    const id = options.id ?? `msg_${nextEventId}`;
+    const timestamp = String(Math.floor(Date.now() / 1000) + (options.offsetSeconds ?? 0));
+    const signature = standardWebhookSignature({ id, timestamp, body, secret: secret! });
+    return routeRequest(`/webhooks/standard/${options.mapping ?? 'deal-events'}`, body, {
+      'webhook-id': id, 'webhook-timestamp': timestamp, 'webhook-signature': signature, ...options.headers,
+    });
+  };
+  const won = () => {
+    nextEventId += 1;
+    return { type: 'deal.won', timestamp: '2026-05-15T18:00:00.000Z', data: { crm: 'acme-crm', account_id: 'tenant-1', deal_id: `D-${nextEventId}` } };
+  };
+
+  it('accepts a signed won payload (the control case)', async () => {
+    const { response, added } = await exchange('standard control', deliver(JSON.stringify(won())));
+    expect(response.statusCode).toBe(200);
+    expect(added).toHaveLength(1);
+    expectCanonical(added);
+  });
+
+  it('answers signed arbitrary JSON with 200 and nothing on the bus (no won deal) or 400 (not an object) — never anything else', async () => {
+    await check(fc.jsonValue({ maxDepth: 4 }), async (value) => {
+      await expectHandled('standard random JSON', deliver(JSON.stringify(value) ?? 'null'), 0);
+    });
+  });
+
+  it('refuses broken webhook-id, webhook-timestamp and webhook-signature headers with 401', async () => {
+    const header = fc.constantFrom('webhook-id', 'webhook-timestamp', 'webhook-signature');
+    await check(fc.tuple(header, fc.string({ maxLength: 60 })), async ([name, value]) => {
+      const body = JSON.stringify(won());
+      const request = deliver(body, { headers: { [name]: value } });
+      const genuine = deliver(body);
+      // A random value that happens to be the genuine one is no breakage.
+      if (request.headers[name] === genuine.headers[name]) return;
+      await expectRejected('standard headers', request, 401);
+    });
+  });
+
+  it('accepts every timestamp inside the 5-minute window and refuses every one outside it', async () => {
+    const limit = STANDARD_WEBHOOK_TOLERANCE_SECONDS;
+    const offset = fc.oneof(fc.integer({ min: -limit + 2, max: limit - 2 }), fc.integer({ min: limit + 2, max: 10 * limit }), fc.integer({ min: -10 * limit, max: -limit - 2 }));
+    await check(offset, async (seconds) => {
+      const request = deliver(JSON.stringify(won()), { offsetSeconds: seconds });
+      if (Math.abs(seconds) < limit) {
+        const { response } = await exchange('standard window', request);
+        expect(response.statusCode).toBe(200);
+      } else {
+        await expectRejected('standard window', request, 401);
+      }
+    });
+  });
+
+  it('answers any mapping name but a known one with 404', async () => {
+    const name = fc.oneof(fc.constantFrom('__proto__', 'constructor', 'Deal-Events', 'deal-events ', 'deal_events'), fc.string({ minLength: 1, maxLength: 20 }));
+    await check(name.filter((candidate) => candidate !== 'deal-events'), async (mapping) => {
+      await expectRejected('standard mapping', deliver(JSON.stringify(won()), { mapping: encodeURIComponent(mapping) }), 404);
+    });
+  });
+
+  it('rejects a won payload whose ids are not ids with 400 naming the body path', async () => {
+    const BAD: readonly unknown[] = [null, '', 'a b', 1.5, -0.5, [], {}, true, '\u0000', 'x'.repeat(101)];
+    await check(fc.tuple(fc.constantFrom('crm', 'account_id', 'deal_id'), fc.constantFrom(...BAD)), async ([field, bad]) => {
+      const body = won();
+      (body.data as Record<string, unknown>)[field] = bad;
+      expect(await expectRejected('standard ids', deliver(JSON.stringify(body)), 400)).toContain(`body.data.${field}`);
+    });
+  });
+});
+
+describe('fuzz: POST /callbacks/{system}', () => {
+  const seconds = () => Math.floor(Date.now() / 1000);
+  const token = (claims: Record<string, unknown> = {}) =>
+    signJwt(callbackKey, { iss: CALLBACK.issuer, aud: CALLBACK.audience, exp: seconds() + 300, ...claims });
+  const callback = () => {
+    nextEventId += 1;
+    return { orderRef: `S${nextEventId}`, status: 'invoiced', occurredAt: '2026-05-16T09:30:00Z', eventId: `evt-${nextEventId}` };
+  };
+  const deliver = (body: string, authorization = `Bearer ${token()}`, system = 'erp-middleware') => routeRequest(`/callbacks/${system}`, body, { authorization });
+
+  it('accepts a status change with a genuine token (the control case)', async () => {
+    const { response, added } = await exchange('callback control', deliver(JSON.stringify(callback())));
+    expect(response.statusCode).toBe(200);
+    expect(added.map((entry) => entry.DetailType)).toEqual([ORDER_STATUS_CHANGED]);
+    expectCanonical(added);
+  });
+
+  it('refuses random Authorization headers and randomly altered tokens with 401', async () => {
+    const altered = fc.tuple(fc.nat(), fc.constantFrom('A', 'B', 'g', '-', '_', '.', '')).map(([at, replacement]) => {
+      const genuine = token();
+      const index = at % genuine.length;
+      return { genuine, authorization: `Bearer ${genuine.slice(0, index)}${replacement}${genuine.slice(index + 1)}` };
+    });
+    const random = fc.string({ maxLength: 100 }).map((authorization) => ({ genuine: undefined, authorization }));
+    await check(fc.oneof(random, altered), async ({ genuine, authorization }) => {
+      const { response, added } = await exchange('callback tokens', deliver(JSON.stringify(callback()), authorization));
+      // Still genuine: the same signing input, and a signature whose bytes did not change (the same
+      // character, or another in the unused low bits of the last base64url character).
+      const [header, payload, signature] = authorization.slice('Bearer '.length).split('.');
+      const original = genuine?.split('.');
+      const unchanged =
+        original !== undefined && header === original[0] && payload === original[1] && signature !== undefined &&
+        /^[A-Za-z0-9_-]+$/.test(signature) && Buffer.from(signature, 'base64url').equals(Buffer.from(original[2]!, 'base64url'));
+      expect(response.statusCode, `${authorization}: ${response.body}`).toBe(unchanged ? 200 : 401);
+      expect(added).toHaveLength(unchanged ? 1 : 0);
+    });
+  });
+
+  it('refuses tokens with claims out of line with 401', async () => {
+    const claims = fc.constantFrom<Record<string, unknown>>(
+      { iss: 'https://evil.example.test' }, { iss: undefined }, { aud: 'someone' }, { aud: [] }, { aud: undefined },
+      { exp: undefined }, { exp: 0 }, { exp: '9999999999' }, { nbf: 9_999_999_999 }, { iat: 9_999_999_999 }, { iss: `${CALLBACK.issuer}/` },
+    );
+    await check(claims, async (changes) => {
+      await expectRejected('callback claims', deliver(JSON.stringify(callback()), `Bearer ${token(changes)}`), 401);
+    });
+  });
+
+  it('rejects arbitrary JSON with a genuine token with 400', async () => {
+    await check(fc.jsonValue({ maxDepth: 4 }), async (value) => {
+      await expectRejected('callback random JSON', deliver(JSON.stringify(value) ?? 'null'), 400);
+    });
+  });
+
+  it('answers system names that are not lower-case slugs with 404 and accepts the ones that are', async () => {
+    const name = fc.oneof(fc.constantFrom('__proto__', 'ERP', 'erp middleware', '-erp', 'a'.repeat(41), 'erp.middleware'), fc.string({ minLength: 1, maxLength: 45 }));
+    await check(name, async (system) => {
+      const request = deliver(JSON.stringify(callback()), undefined, encodeURIComponent(system));
+      if (/^[a-z0-9][a-z0-9_-]{0,39}$/.test(system)) {
+        const { response, added } = await exchange('callback system', request);
+        expect(response.statusCode).toBe(200);
+        expect(JSON.parse(added[0]!.Detail).system).toBe(system);
+      } else {
+        await expectRejected('callback system', request, 404);
+      }
+    });
   });
 });

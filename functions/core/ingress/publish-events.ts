@@ -17,6 +17,8 @@ import { CRM_EVENT_SOURCE } from '../events.ts';
 export interface HubEvent {
   /** Globally unique: vendor-qualified event id, e.g. `hubspot:123`. The dedup key. */
   readonly eventId: string;
+  /** EventBridge `source`. @default CRM_EVENT_SOURCE */
+  readonly source?: string;
   readonly detailType: string;
   readonly detail: Readonly<Record<string, unknown>>;
   /** Audit records of this event are filed under it. */
@@ -58,7 +60,7 @@ export async function publishOnce(
         Entries: [
           {
             EventBusName: target.busName,
-            Source: CRM_EVENT_SOURCE,
+            Source: event.source ?? CRM_EVENT_SOURCE,
             DetailType: event.detailType,
             Detail: JSON.stringify(event.detail),
             Time: receivedAt,

@@ -7,8 +7,13 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 
 /** The parts of a webhook delivery that verification and parsing need. */
 export interface WebhookRequest {
-  /** `{source}` path parameter, e.g. `hubspot`. */
+  /**
+   * Which sender the route names: the `{source}` of `/webhooks/{source}` (e.g. `hubspot`),
+   * `standard` for `/webhooks/standard/{mapping}`, `callbacks` for `/callbacks/{system}`.
+   */
   readonly source: string;
+  /** The `{mapping}` or `{system}` of the two-level routes; undefined on `/webhooks/{source}`. */
+  readonly target: string | undefined;
   readonly method: string;
   /** The full URL as the sender called it (scheme, host, stage path, query) — signatures cover it. */
   readonly url: string;
@@ -21,7 +26,8 @@ export interface WebhookRequest {
 }
 
 /**
- * Normalises an API Gateway REST proxy event.
+ * Normalises an API Gateway REST proxy event of any of the ingress routes
+ * (`/webhooks/{source}`, `/webhooks/standard/{mapping}`, `/callbacks/{system}`).
  * @param publicBaseUrl the URL senders were given when it differs from the API's own (a custom domain), e.g. `https://hooks.example.com`
  */
 export function fromApiGatewayEvent(event: APIGatewayProxyEvent, publicBaseUrl?: string): WebhookRequest {
@@ -42,8 +48,15 @@ export function fromApiGatewayEvent(event: APIGatewayProxyEvent, publicBaseUrl?:
   const base =
     publicBaseUrl?.replace(/\/$/, '') ??
     `${headers['x-forwarded-proto'] ?? 'https'}://${headers.host ?? event.requestContext.domainName ?? 'localhost'}`;
+  const parameters = event.pathParameters ?? {};
+  const route =
+    parameters.mapping !== undefined
+      ? { source: 'standard', target: parameters.mapping }
+      : parameters.system !== undefined
+        ? { source: 'callbacks', target: parameters.system }
+        : { source: parameters.source ?? '', target: undefined };
   return {
-    source: event.pathParameters?.source ?? '',
+    ...route,
     method: event.httpMethod,
     url: `${base}${path}${query === '' ? '' : `?${query}`}`,
     headers,
