@@ -166,7 +166,7 @@ export const orderToCash = defineFlow<OrderToCashTrigger>({
   trigger: (settings) => ({
     source: [CRM_EVENT_SOURCE],
     'detail-type': [DEAL_STAGE_CHANGED],
-    detail: { stage: [...settings.wonDealStages] },
+    detail: { crm: [settings.crm], stage: [...settings.wonDealStages] },
   }),
   triggerSchema: OrderToCashTrigger,
   completionMetrics: { count: MetricName.OrdersConfirmed, latencyFromWebhook: MetricName.WebhookToOrderLatency },

@@ -20,8 +20,8 @@ export interface HarmonyStackProps extends StackProps {
   readonly crm?: CrmSystem;
   /** @default 'odoo' */
   readonly erp?: ErpSystem;
-  /** Settings flow triggers depend on. @default { wonDealStages: ['closedwon'] } */
-  readonly triggerSettings?: TriggerSettings;
+  /** Settings flow triggers depend on (the CRM is the stack's `crm`). @default { wonDealStages: ['closedwon'] } */
+  readonly triggerSettings?: Omit<TriggerSettings, 'crm'>;
   /** HubSpot API base URL override. @default - the adapter's default (api.hubapi.com) */
   readonly hubspotBaseUrl?: string;
   /** Odoo server, database and login. @default - unset: ERP steps fail at cold start naming ODOO_URL */
@@ -83,7 +83,7 @@ export class HarmonyStack extends Stack {
     if (wonDealStages.length === 0 || wonDealStages.some((stage) => stage.trim() === '')) {
       throw new Error(`HarmonyStack ${id}: triggerSettings.wonDealStages must name at least one non-empty deal stage`);
     }
-    this.triggerSettings = { wonDealStages: [...wonDealStages] };
+    this.triggerSettings = { wonDealStages: [...wonDealStages], crm: this.crm };
 
     this.dataKey = new DataKey(this, 'DataKey');
     const key = this.dataKey.key;

@@ -25,6 +25,12 @@ export type EventPattern = { readonly [key: string]: unknown };
 export interface TriggerSettings {
   /** Deal stage ids that mean "won", e.g. HubSpot's `closedwon`; custom pipelines have their own ids. */
   readonly wonDealStages: readonly string[];
+  /**
+   * The CRM this deployment reads deals from (`crm` of the bus events). Events from any
+   * other sender (another CRM's webhooks on the same bus) must not start its flows: their
+   * deal ids mean nothing to this CRM.
+   */
+  readonly crm: string;
 }
 
 /** What Step Functions puts into a saga's input and every step sees. */

@@ -358,7 +358,7 @@ describe('Harmony stack with default context', () => {
 
   it('exposes what flow pipelines need', () => {
     const { stack } = synth;
-    expect(stack.triggerSettings).toEqual({ wonDealStages: ['closedwon'] });
+    expect(stack.triggerSettings).toEqual({ wonDealStages: ['closedwon'], crm: 'hubspot' });
     expect(Object.keys(stack.connectorEnvironment).sort()).toEqual(
       ['CRM_SYSTEM', 'ERP_SYSTEM', 'HUBSPOT_SECRET_ARN', 'ODOO_SECRET_ARN'].sort(),
     );

@@ -127,7 +127,7 @@ function dealStageChanged(stage: string, overrides: Partial<PutEventsRequestEntr
     EventBusName: busName,
     Source: 'harmony.crm',
     DetailType: 'Deal Stage Changed',
-    Detail: JSON.stringify({ dealId: 'deal-4001', stage, amount: 1250.5 }),
+    Detail: JSON.stringify({ crm: 'hubspot', dealId: 'deal-4001', stage, amount: 1250.5 }),
     ...overrides,
   };
 }
@@ -154,7 +154,7 @@ describe('PutEvents on the hub bus', () => {
         time: '2026-03-04T05:06:07Z',
         region: REGION,
         resources: ['hubspot:deal/4001'],
-        detail: { dealId: 'deal-4001', stage: 'closedwon', amount: 1250.5 },
+        detail: { crm: 'hubspot', dealId: 'deal-4001', stage: 'closedwon', amount: 1250.5 },
       }),
     );
     expect(eventBridge.stats().rules.find((rule) => rule.ruleArn === ruleArn)).toMatchObject({ pending: 0, undeliverable: 0 });
@@ -270,7 +270,7 @@ describe('what the API says about the template', () => {
       CreatedBy: ACCOUNT,
     });
     expect(JSON.parse(described.EventPattern ?? '')).toEqual(properties.EventPattern);
-    expect(JSON.parse(described.EventPattern ?? '')).toEqual({ source: ['harmony.crm'], 'detail-type': ['Deal Stage Changed'], detail: { stage: ['closedwon'] } });
+    expect(JSON.parse(described.EventPattern ?? '')).toEqual({ source: ['harmony.crm'], 'detail-type': ['Deal Stage Changed'], detail: { crm: ['hubspot'], stage: ['closedwon'] } });
     expect(targets.Targets).toEqual(properties.Targets);
     expect(targets.Targets?.[0]).toMatchObject({
       Arn: `arn:aws:sqs:${REGION}:${ACCOUNT}:${[...queues.keys()].find((id) => id.startsWith('OrderToCashPipelineQueue'))}`,
@@ -294,7 +294,7 @@ describe('what the API says about the template', () => {
         region: REGION,
         resources: [],
         'detail-type': 'Deal Stage Changed',
-        detail: { stage },
+        detail: { crm: 'hubspot', stage },
       });
     const { EventPattern } = await events.send(new DescribeRuleCommand({ Name: ruleName, EventBusName: busName }));
 
@@ -329,7 +329,7 @@ describe('archive and replay', () => {
     const put = await events.send(
       new PutEventsCommand({
         Entries: deals.map((dealId, index) =>
-          dealStageChanged('closedwon', { Detail: JSON.stringify({ dealId, stage: 'closedwon' }), Time: at(times[index] as string) }),
+          dealStageChanged('closedwon', { Detail: JSON.stringify({ crm: 'hubspot', dealId, stage: 'closedwon' }), Time: at(times[index] as string) }),
         ),
       }),
     );
@@ -356,7 +356,7 @@ describe('archive and replay', () => {
     expect(replayed).toHaveLength(1);
     const event = JSON.parse(replayed[0]?.Body ?? '{}') as Record<string, unknown>;
     expect(Object.keys(event)).toEqual(['version', 'id', 'detail-type', 'source', 'account', 'time', 'region', 'replay-name', 'resources', 'detail']);
-    expect(event).toMatchObject({ 'replay-name': 'replay-june-10h', time: times[1], detail: { dealId: 'deal-r2', stage: 'closedwon' } });
+    expect(event).toMatchObject({ 'replay-name': 'replay-june-10h', time: times[1], detail: { crm: 'hubspot', dealId: 'deal-r2', stage: 'closedwon' } });
     expect(event.id).not.toBe(original?.id);
     // Replayed events are not archived again (the archive's managed rule excludes replay-name).
     expect((await events.send(new DescribeArchiveCommand({ ArchiveName: archiveName }))).EventCount).toBe(before + 3);

@@ -16,7 +16,7 @@ import { FlowPipeline, type FlowPipelineProps } from '../../lib/constructs/flow-
 import type { CloudFormationTemplate } from '../../local/template/load-template.ts';
 
 /** Trigger settings the test app deploys with. */
-export const TEST_TRIGGER_SETTINGS: TriggerSettings = { wonDealStages: ['closedwon', 'contractsigned'] };
+export const TEST_TRIGGER_SETTINGS: TriggerSettings = { wonDealStages: ['closedwon', 'contractsigned'], crm: 'hubspot' };
 
 /** What the test app gives back. */
 export interface FlowTestApp {
