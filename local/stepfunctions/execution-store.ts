@@ -345,6 +345,29 @@ export class ExecutionStore {
       });
   }
 
+  /**
+   * Deletes up to `limit` executions that stopped before `stoppedBeforeMs`, with their
+   * history and redrive tokens (AWS keeps a closed Standard execution 90 days); returns
+   * how many went. Running executions are never touched.
+   */
+  expireStopped(stoppedBeforeMs: number, limit = 1000): number {
+    let removed = 0;
+    this.#transaction(() => {
+      const arns = this.#statement(
+        "SELECT arn FROM executions WHERE status != 'RUNNING' AND stop_date IS NOT NULL AND stop_date < ? ORDER BY seq LIMIT ?",
+      )
+        .all(stoppedBeforeMs, limit)
+        .map((row) => String(row.arn));
+      for (const arn of arns) {
+        this.#statement('DELETE FROM history WHERE execution_arn = ?').run(arn);
+        this.#statement('DELETE FROM redrive_tokens WHERE execution_arn = ?').run(arn);
+        this.#statement('DELETE FROM executions WHERE arn = ?').run(arn);
+      }
+      removed = arns.length;
+    });
+    return removed;
+  }
+
   /** Inserts a new execution with its first history event, and counts it as started. */
   insertExecution(record: ExecutionRecord, started: StoredHistoryEvent): void {
     this.#transaction(() => {

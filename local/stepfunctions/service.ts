@@ -45,6 +45,13 @@ export interface LocalStepFunctionsOptions {
   readonly accountId: string;
   /** Multiplies every Retry wait: 1 waits as AWS does, 0 retries at once (tests). @default 1 */
   readonly retryIntervalScale?: number;
+  /**
+   * How long a stopped execution and its history are kept; older ones are deleted at start
+   * and hourly, as AWS does after 90 days, so the database does not grow with every order
+   * ever run (about 75 KB per order-to-cash execution). At least the 14 days an execution
+   * stays redrivable. @default 90 days
+   */
+  readonly historyRetentionMs?: number;
 }
 
 /** The cumulative execution counters of one state machine, named like the AWS/States metrics. */
@@ -55,6 +62,8 @@ const REDRIVABLE_PERIOD_MS = 14 * 24 * 60 * 60 * 1000;
 /** The longest an execution may be open, redrives included (AWS: one year). */
 const MAX_OPEN_MS = 365 * 24 * 60 * 60 * 1000;
 const DEFAULT_PAGE_SIZE = 100;
+/** How long AWS keeps a closed Standard workflow execution: 90 days. */
+const HISTORY_RETENTION_MS = 90 * 24 * 60 * 60 * 1000;
 
 /** A stored state machine revision: plain JSON, checked before use. */
 const StoredMachine = z.object({
@@ -88,6 +97,7 @@ export class LocalStepFunctions implements JsonProtocolService {
   readonly #accountId: string;
   readonly #retryIntervalScale: number;
   #closed = false;
+  #expiryTimer: NodeJS.Timeout | undefined;
 
   constructor(options: LocalStepFunctionsOptions) {
     assertLibraryHookable();
@@ -112,6 +122,16 @@ export class LocalStepFunctions implements JsonProtocolService {
       this.#store.close();
       throw error;
     }
+    const retentionMs = options.historyRetentionMs ?? HISTORY_RETENTION_MS;
+    if (!(retentionMs >= REDRIVABLE_PERIOD_MS)) throw new Error(`historyRetentionMs must be at least the 14-day redrive period, got ${retentionMs}`);
+    const expire = () => {
+      while (!this.#closed && this.#store.expireStopped(Date.now() - retentionMs) > 0) {
+        // in pages of 1000, each its own transaction
+      }
+    };
+    expire();
+    this.#expiryTimer = setInterval(expire, 3_600_000);
+    this.#expiryTimer.unref();
     this.#sqs = new SQSClient({
       endpoint: options.sqsEndpoint,
       region: options.region,
@@ -197,6 +217,7 @@ export class LocalStepFunctions implements JsonProtocolService {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    clearInterval(this.#expiryTimer);
     const runs = [...this.#runs.values()];
     for (const run of runs) run.detach();
     await Promise.all(runs.map((run) => run.done));
