@@ -119,12 +119,23 @@ async function upsertCustomer(state: State, context: StepContext): Promise<JsonV
   if (!claim.owned) {
     throw new RetryableError(`customer ${deal.customer.externalId} is being found or created by run ${claim.holder}`);
   }
-  // A failed attempt keeps the claim: its create may still land (a timed-out request the ERP
-  // finishes later), and this run's retry finds it; other runs wait until the lease lapses.
-  const result = await erp.upsertCustomer(deal.customer);
+  let result: Awaited<ReturnType<typeof erp.upsertCustomer>>;
+  try {
+    result = await erp.upsertCustomer(deal.customer);
+  } catch (error) {
+    // Unanswered (timeout, connection lost): the create may still land, so the claim stays
+    // until this run's retry finds the customer, or the lease lapses. Answered failures wrote nothing.
+    if (!unanswered(error)) await claims.release(key, context.executionName);
+    throw error;
+  }
   await claims.release(key, context.executionName);
   context.note({ customerId: result.customerId, customerCreated: result.created, matchedBy: result.matchedBy });
   return { ...result };
+}
+
+/** A call the ERP may have carried out without answering. */
+function unanswered(error: unknown): boolean {
+  return error instanceof RetryableError && (error.code === 'timeout' || error.code === 'network');
 }
 
 function orderJson(order: ErpOrder): JsonValue {
@@ -201,8 +212,8 @@ export const orderToCash = defineFlow<OrderToCashTrigger>({
       name: 'UpsertCustomer',
       description: 'Find the ERP customer by CRM id, VAT number or email, or create it (left in place on rollback)',
       run: upsertCustomer,
-      // Waits out another run's upsert of the same customer (at most one invocation, 60 s by default).
-      retry: { maxAttempts: 8, intervalSeconds: 2, backoffRate: 2, maxDelaySeconds: 30 },
+      // Waits out another run's upsert of the same customer: a failed holder's retry, or its lease.
+      retry: { maxAttempts: 12, intervalSeconds: 2, backoffRate: 2, maxDelaySeconds: 30 },
     },
     {
       name: 'CreateSalesOrder',

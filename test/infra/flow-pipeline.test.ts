@@ -169,7 +169,7 @@ describe('FlowPipeline (order-to-cash)', () => {
       }
     }
     expect((saga.definition.States.UpsertCustomer as Json).Retry).toEqual(
-      expect.arrayContaining([expect.objectContaining({ ErrorEquals: ['RetryableError'], MaxAttempts: 8, MaxDelaySeconds: 30 })]),
+      expect.arrayContaining([expect.objectContaining({ ErrorEquals: ['RetryableError'], MaxAttempts: 12, MaxDelaySeconds: 30 })]),
     );
   });
 
