@@ -1,5 +1,5 @@
 /**
- * `npm run chaos -- [--orders N] [--seed S] [--kills K] [--rate R]`: drives N orders
+ * `npm run chaos -- [--orders N] [--seed S] [--kills K] [--rate R] [--drain-timeout S] [--lambda-concurrency C] [--keep-data]`: drives N orders
  * through the local hub while injecting faults and killing it, then checks nothing was
  * lost, duplicated or left unaudited. Prints a table; exits 1 on any such finding.
  */
@@ -14,6 +14,7 @@ const Arguments = z.object({
   kills: z.coerce.number().int().nonnegative().default(DEFAULT_CHAOS_OPTIONS.kills),
   rate: z.coerce.number().positive().default(DEFAULT_CHAOS_OPTIONS.ordersPerSecond),
   'drain-timeout': z.coerce.number().positive().default(DEFAULT_CHAOS_OPTIONS.drainTimeoutSeconds),
+  'lambda-concurrency': z.coerce.number().int().min(1).max(64).default(DEFAULT_CHAOS_OPTIONS.lambdaConcurrency),
   'keep-data': z.boolean().default(false),
 });
 
@@ -24,6 +25,7 @@ const { values } = parseArgs({
     kills: { type: 'string' },
     rate: { type: 'string' },
     'drain-timeout': { type: 'string' },
+    'lambda-concurrency': { type: 'string' },
     'keep-data': { type: 'boolean' },
   },
 });
@@ -39,6 +41,7 @@ const report = await runChaos({
   kills: args.kills,
   ordersPerSecond: args.rate,
   drainTimeoutSeconds: args['drain-timeout'],
+  lambdaConcurrency: args['lambda-concurrency'],
   keepData: args['keep-data'],
 });
 console.log(formatChaosReport(report));

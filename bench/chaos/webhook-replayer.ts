@@ -1,81 +1,135 @@
 /**
- * Duplicate webhook deliveries: reads the signed requests the sandbox CRM delivered,
- * picks about 30 % of them and POSTs them to the ingress again later, in shuffled
- * order, so the hub sees duplicates and events older than ones it already took.
+ * Duplicate and out-of-order webhook deliveries: reads the requests the sandbox CRM
+ * delivered, picks about 30 % of the events in them and delivers those again 0–3 s
+ * later, in shuffled order, as HubSpot does when it redelivers: a signed request
+ * (v1 and v3, fresh timestamp) whose body holds the repeated events, so the hub sees
+ * duplicates and events older than ones it already took. Picking events, not requests,
+ * keeps the share at 30 % however the CRM batched them. Also follows each won event
+ * at the sender: delivered, still being retried, or given up.
  */
 import * as z from 'zod';
+import { signedWebhookHeaders } from '../../local/sandbox/hubspot/webhook-outbox.ts';
 import type { SeededRandom } from './seeded-random.ts';
 
 const Delivery = z.object({
-  at: z.string(),
+  seq: z.number().int(),
+  url: z.string(),
   eventIds: z.array(z.number()),
-  outcome: z.string(),
-  headers: z.record(z.string(), z.string()),
+  outcome: z.enum(['delivered', 'retrying', 'abandoned']),
+  status: z.number().optional(),
   body: z.string(),
 });
 type Delivery = z.infer<typeof Delivery>;
-const WonEvent = z.object({ objectId: z.number(), propertyValue: z.string().optional() });
+/** Delivery attempts read per request (the sandbox's most). */
+const PAGE = 1000;
+/** What the replayer reads of an event; the rest is sent back as it came. */
+const WebhookEvent = z.looseObject({ objectId: z.number(), propertyValue: z.string().optional() });
+type WebhookEvent = z.infer<typeof WebhookEvent>;
+/** How long a receiver may take, as the sandbox tells it (HubSpot's five seconds). */
+const TIMEOUT_MS = 5_000;
 
 /** What the replayer did. */
 export interface ReplayCounts {
-  /** Delivered requests seen in the CRM's delivery log. */
-  seen: number;
-  /** Re-POSTs the ingress answered 200. */
+  /** Events in the requests the CRM delivered. */
+  eventsDelivered: number;
+  /** Events picked for a second delivery. */
+  eventsRepeated: number;
+  /** Repeat requests the ingress answered 200. */
   replayed: number;
-  /** Events in those re-POSTs the ingress called duplicates. */
+  /** Events in those requests the ingress called duplicates. */
   duplicateEvents: number;
-  /** Events in those re-POSTs the ingress accepted as new (should be 0 once delivered). */
+  /** Events in those requests the ingress accepted as new (should be 0: each was delivered before). */
   acceptedAgain: number;
-  /** Re-POSTs answered with anything but 200 (the hub restarting, say), retried later. */
+  /** Repeat requests answered with anything but 200 or not at all (the hub restarting, say), retried later. */
   refused: number;
+  /** Webhook requests (the CRM's deliveries and the repeats) the ingress answered with a 5xx, by status. */
+  readonly serverErrors: Record<number, number>;
 }
 
-/** Picks deliveries to repeat and repeats them when due. */
+interface Repeat {
+  readonly url: string;
+  readonly events: readonly WebhookEvent[];
+  readonly due: number;
+}
+
+/** Picks events to deliver again and delivers them when due. */
 export class WebhookReplayer {
   private readonly random: SeededRandom;
   private readonly fraction: number;
-  private readonly seen = new Set<string>();
-  private pool: { readonly delivery: Delivery; readonly due: number }[] = [];
+  private readonly clientSecret: string;
+  /** The newest delivery-log position read. */
+  private lastSeq = 0;
+  private pool: Repeat[] = [];
   /** Deals whose won event was delivered (the ingress answered 2xx). */
   readonly wonDelivered = new Set<string>();
-  readonly counts: ReplayCounts = { seen: 0, replayed: 0, duplicateEvents: 0, acceptedAgain: 0, refused: 0 };
+  /** Deals whose won event the ingress has not taken yet and the CRM will send again. */
+  readonly wonRetrying = new Set<string>();
+  /** Deals whose won event the CRM gave up on (its retries ran out before the hub took it). */
+  readonly wonAbandoned = new Set<string>();
+  readonly counts: ReplayCounts = { eventsDelivered: 0, eventsRepeated: 0, replayed: 0, duplicateEvents: 0, acceptedAgain: 0, refused: 0, serverErrors: {} };
 
-  constructor(random: SeededRandom, fraction: number) {
+  /** `clientSecret` signs the repeats, as the CRM signs its deliveries. */
+  constructor(random: SeededRandom, fraction: number, clientSecret: string) {
     this.random = random;
     this.fraction = fraction;
+    this.clientSecret = clientSecret;
   }
 
-  /** Reads the delivery log and schedules a share of the new deliveries for a repeat 0–3 s from now. */
+  /** Reads the delivery log from where it left off and schedules a share of the newly delivered events for a repeat 0–3 s from now. */
   async collect(hubspotUrl: string): Promise<void> {
-    const response = await fetch(`${hubspotUrl}/__sandbox/webhook-deliveries`, { signal: AbortSignal.timeout(5_000) });
-    const deliveries = z.array(Delivery).parse(await response.json());
-    for (const delivery of deliveries) {
-      const key = `${delivery.at}/${delivery.eventIds.join(',')}`;
-      if (delivery.outcome !== 'delivered' || this.seen.has(key)) continue;
-      this.seen.add(key);
-      this.counts.seen += 1;
-      for (const event of z.array(WonEvent).parse(JSON.parse(delivery.body))) {
-        if (event.propertyValue === 'closedwon') this.wonDelivered.add(String(event.objectId));
-      }
-      // At least one repeat per run, so a small run still sees a duplicate.
-      if (this.random.chance(this.fraction) || this.counts.seen === 1) this.pool.push({ delivery, due: Date.now() + this.random.integer(0, 3_000) });
+    for (;;) {
+      const response = await fetch(`${hubspotUrl}/__sandbox/webhook-deliveries?after=${this.lastSeq}&limit=${PAGE}`, { signal: AbortSignal.timeout(5_000) });
+      const deliveries = z.array(Delivery).parse(await response.json());
+      for (const delivery of deliveries) this.take(delivery);
+      if (deliveries.length < PAGE) return;
     }
   }
 
-  /** Re-POSTs every due delivery, in shuffled order; `all` repeats the whole pool now. */
-  async replayDue(ingressUrl: string, all = false): Promise<void> {
+  private take(delivery: Delivery): void {
+    this.lastSeq = Math.max(this.lastSeq, delivery.seq);
+    const events = z.array(WebhookEvent).parse(JSON.parse(delivery.body));
+    const won = events.filter((event) => event.propertyValue === 'closedwon').map((event) => String(event.objectId));
+    if (delivery.outcome !== 'delivered') {
+      const status = delivery.status ?? 0;
+      if (status >= 500) this.counts.serverErrors[status] = (this.counts.serverErrors[status] ?? 0) + 1;
+      for (const dealId of won) {
+        if (this.wonDelivered.has(dealId)) continue;
+        if (delivery.outcome === 'abandoned') {
+          this.wonRetrying.delete(dealId);
+          this.wonAbandoned.add(dealId);
+        } else this.wonRetrying.add(dealId);
+      }
+      return;
+    }
+    for (const dealId of won) {
+      this.wonDelivered.add(dealId);
+      this.wonRetrying.delete(dealId);
+    }
+    // At least one repeat per run, so a small run still sees a duplicate.
+    const first = this.counts.eventsDelivered === 0;
+    this.counts.eventsDelivered += events.length;
+    const picked = events.filter((_, index) => this.random.chance(this.fraction) || (first && index === 0));
+    if (picked.length === 0) return;
+    this.counts.eventsRepeated += picked.length;
+    this.pool.push({ url: delivery.url, events: picked, due: Date.now() + this.random.integer(0, 3_000) });
+  }
+
+  /** Delivers every due repeat, in shuffled order; `all` delivers the whole pool now. */
+  async replayDue(all = false): Promise<void> {
     const now = Date.now();
     const due = this.random.shuffled(this.pool.filter((entry) => all || entry.due <= now));
     this.pool = this.pool.filter((entry) => !due.includes(entry));
     for (const entry of due) {
       try {
-        const response = await fetch(`${ingressUrl}/webhooks/hubspot`, {
+        const body = JSON.stringify(entry.events);
+        const response = await fetch(entry.url, {
           method: 'POST',
-          headers: entry.delivery.headers,
-          body: entry.delivery.body,
+          headers: signedWebhookHeaders(entry.url, body, this.clientSecret, Date.now(), TIMEOUT_MS),
+          body,
           signal: AbortSignal.timeout(10_000),
         });
         const text = await response.text();
+        if (response.status >= 500) this.counts.serverErrors[response.status] = (this.counts.serverErrors[response.status] ?? 0) + 1;
         if (response.status !== 200) throw new Error(`HTTP ${response.status}`);
         const answer = JSON.parse(text) as { accepted?: number; duplicates?: number };
         this.counts.replayed += 1;
@@ -83,12 +137,12 @@ export class WebhookReplayer {
         this.counts.acceptedAgain += answer.accepted ?? 0;
       } catch {
         this.counts.refused += 1;
-        this.pool.push({ delivery: entry.delivery, due: Date.now() + 1_000 });
+        this.pool.push({ ...entry, due: Date.now() + 1_000 });
       }
     }
   }
 
-  /** Deliveries still waiting for their repeat. */
+  /** Repeats still waiting to be delivered. */
   pending(): number {
     return this.pool.length;
   }
