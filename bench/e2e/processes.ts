@@ -12,10 +12,10 @@ const SANDBOX_CHILD = new URL('../../local/sandbox/main.ts', import.meta.url).pa
 /** Linux reports CPU time in clock ticks of 1/100 s (USER_HZ) on every architecture Node runs on. */
 const TICKS_PER_SECOND = 100;
 
-/** What the hub child prints once ready. */
 /** Instances per function the benchmarked hub may run (`HARMONY_LAMBDA_CONCURRENCY`). */
 export const BENCH_LAMBDA_CONCURRENCY = 12;
 
+/** What the hub child prints once ready. */
 export const HubReady = z.object({
   ready: z.literal(true),
   awsEndpoint: z.string(),
