@@ -20,6 +20,7 @@ export function buildHarmony(app: App): HarmonyStack {
     erp: context.erp,
     triggerSettings: { wonDealStages: context.wonDealStages },
     deletionProtection: context.deletionProtection,
+    inboundSources: context.inboundSources,
     ...(context.hubspotBaseUrl === undefined ? {} : { hubspotBaseUrl: context.hubspotBaseUrl }),
     ...(context.odoo === undefined ? {} : { odoo: context.odoo }),
     ...(context.alarmEmail === undefined ? {} : { alarmEmail: context.alarmEmail }),

@@ -3,6 +3,7 @@
  * checked with zod before any construct is created, so a mistyped value stops the
  * synth with a message naming the context key instead of surfacing at first order.
  */
+import type { InboundSources } from './harmony-stack.ts';
 import * as z from 'zod';
 
 /** CRMs Harmony has an adapter and a webhook verifier for. */
@@ -51,6 +52,8 @@ export interface HarmonyContext {
   readonly stackName: string;
   /** Deletion protection (and retention on stack delete) of the DynamoDB tables. */
   readonly deletionProtection: boolean;
+  /** Opt-in inbound routes: Pipedrive webhooks, Standard Webhooks, JWT callbacks. */
+  readonly inboundSources: InboundSources;
 }
 
 /** Every context key Harmony reads. */
@@ -67,6 +70,11 @@ export const HARMONY_CONTEXT_KEYS = [
   'slackChannelId',
   'stackName',
   'deletionProtection',
+  'pipedriveWebhooks',
+  'standardWebhooks',
+  'callbackJwksUrl',
+  'callbackJwtIssuer',
+  'callbackJwtAudience',
 ] as const;
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
@@ -150,6 +158,11 @@ const contextSchema = z
       }),
     ).transform((value) => value ?? 'Harmony'),
     deletionProtection: optional(booleanFlag).transform((value) => value ?? true),
+    pipedriveWebhooks: optional(booleanFlag).transform((value) => value ?? false),
+    standardWebhooks: optional(booleanFlag).transform((value) => value ?? false),
+    callbackJwksUrl: optional(z.url({ protocol: /^https$/, message: 'expected an https URL of the issuer\'s JWKS' })),
+    callbackJwtIssuer: optional(z.string().trim().min(1).max(2048)),
+    callbackJwtAudience: optional(z.string().trim().min(1).max(2048)),
   })
   .superRefine((context, issues) => {
     const odooKeys = ['odooUrl', 'odooDb', 'odooUsername'] as const;
@@ -161,6 +174,13 @@ const contextSchema = z
           path: [key],
           message: `required together with ${given.join(', ')} (Odoo needs URL, database and username)`,
         });
+      }
+    }
+    const callbackKeys = ['callbackJwksUrl', 'callbackJwtIssuer', 'callbackJwtAudience'] as const;
+    const callbackGiven = callbackKeys.filter((key) => context[key] !== undefined);
+    if (callbackGiven.length > 0) {
+      for (const key of callbackKeys.filter((key) => context[key] === undefined)) {
+        issues.addIssue({ code: 'custom', path: [key], message: `required together with ${callbackGiven.join(', ')} (callbacks need JWKS URL, issuer and audience)` });
       }
     }
     if ((context.slackWorkspaceId === undefined) !== (context.slackChannelId === undefined)) {
@@ -202,6 +222,13 @@ export function readHarmonyContext(source: ContextSource): HarmonyContext {
     wonDealStages: context.wonDealStages,
     stackName: context.stackName,
     deletionProtection: context.deletionProtection,
+    inboundSources: {
+      pipedriveWebhooks: context.pipedriveWebhooks,
+      standardWebhooks: context.standardWebhooks,
+      ...(context.callbackJwksUrl !== undefined && context.callbackJwtIssuer !== undefined && context.callbackJwtAudience !== undefined
+        ? { callbackIssuer: { jwksUrl: context.callbackJwksUrl, issuer: context.callbackJwtIssuer, audience: context.callbackJwtAudience } }
+        : {}),
+    },
     ...(context.hubspotBaseUrl === undefined ? {} : { hubspotBaseUrl: context.hubspotBaseUrl }),
     ...(context.alarmEmail === undefined ? {} : { alarmEmail: context.alarmEmail }),
     ...(context.odooUrl !== undefined && context.odooDb !== undefined && context.odooUsername !== undefined

@@ -8,7 +8,7 @@ import { HarmonyDashboard } from './constructs/dashboard.ts';
 import { DataKey } from './constructs/data-key.ts';
 import { HubBus } from './constructs/hub-bus.ts';
 import { HarmonyStores } from './constructs/stores.ts';
-import { WebhookIngress } from './constructs/webhook-ingress.ts';
+import { type CallbackIssuer, WebhookIngress } from './constructs/webhook-ingress.ts';
 import { FlowPipeline } from './constructs/flow-pipeline.ts';
 import { flows } from '../flows/index.ts';
 import type { FlowDefinition } from '../functions/core/flow.ts';
@@ -32,6 +32,18 @@ export interface HarmonyStackProps extends StackProps {
   readonly slackChannel?: SlackChannel;
   /** Deletion protection and retention of the DynamoDB tables. @default true */
   readonly deletionProtection?: boolean;
+  /** Inbound routes besides HubSpot's, each off unless asked for. @default - none */
+  readonly inboundSources?: InboundSources;
+}
+
+/** The opt-in inbound routes of a deployment. */
+export interface InboundSources {
+  /** `POST /webhooks/pipedrive` (basic-auth credentials in their own secret). */
+  readonly pipedriveWebhooks?: boolean;
+  /** `POST /webhooks/standard/{mapping}` (whsec_ secrets in their own secret). */
+  readonly standardWebhooks?: boolean;
+  /** `POST /callbacks/{system}`, bearer JWTs of this issuer. */
+  readonly callbackIssuer?: CallbackIssuer;
 }
 
 /**
@@ -89,7 +101,12 @@ export class HarmonyStack extends Stack {
     const key = this.dataKey.key;
     this.hubBus = new HubBus(this, 'HubBus');
     this.stores = new HarmonyStores(this, 'Stores', { key, deletionProtection: props.deletionProtection ?? true });
-    this.secrets = new ConnectorSecrets(this, 'Secrets', { key });
+    const inbound = props.inboundSources ?? {};
+    this.secrets = new ConnectorSecrets(this, 'Secrets', {
+      key,
+      ...(inbound.pipedriveWebhooks === true ? { pipedriveWebhooks: true } : {}),
+      ...(inbound.standardWebhooks === true ? { standardWebhooks: true } : {}),
+    });
 
     this.connectorSecrets = [this.secrets.hubspot, this.secrets.odoo];
     this.connectorEnvironment = {
@@ -108,6 +125,9 @@ export class HarmonyStack extends Stack {
       idempotencyTable: this.stores.idempotencyTable,
       auditTable: this.stores.auditTable,
       hubspotSecret: this.secrets.hubspot,
+      ...(this.secrets.pipedrive === undefined ? {} : { pipedriveSecret: this.secrets.pipedrive }),
+      ...(this.secrets.standardWebhooks === undefined ? {} : { standardWebhooksSecret: this.secrets.standardWebhooks }),
+      ...(inbound.callbackIssuer === undefined ? {} : { callbackIssuer: inbound.callbackIssuer }),
       key,
     });
 

@@ -436,8 +436,41 @@ describe('Harmony stack with alarm email, Chatbot, Odoo and no deletion protecti
   });
 });
 
+describe('Harmony stack with every opt-in inbound route switched on by context', () => {
+  it('adds the Pipedrive and Standard Webhooks secrets, their routes and the callback route, and gives the ingest function their settings', () => {
+    const synth = synthHarmony({
+      pipedriveWebhooks: 'true',
+      standardWebhooks: true,
+      callbackJwksUrl: 'https://issuer.example.com/.well-known/jwks.json',
+      callbackJwtIssuer: 'https://issuer.example.com/',
+      callbackJwtAudience: 'harmony',
+    });
+    const resources = Object.values((synth.json as { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> }).Resources);
+    const paths = resources.filter((resource) => resource.Type === 'AWS::ApiGateway::Resource').map((resource) => resource.Properties?.PathPart);
+    expect(paths).toEqual(expect.arrayContaining(['webhooks', '{source}', 'standard', '{mapping}', 'callbacks', '{system}']));
+    const secrets = (of: typeof resources) => of.filter((resource) => resource.Type === 'AWS::SecretsManager::Secret').length;
+    const plain = Object.values((synthHarmony().json as { Resources: Record<string, { Type: string }> }).Resources);
+    expect(secrets(resources)).toBe(secrets(plain as typeof resources) + 2);
+    const variables = resources
+      .filter((resource) => resource.Type === 'AWS::Lambda::Function')
+      .map((resource) => (resource.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {})
+      .find((candidate) => 'HUB_BUS_NAME' in candidate && 'HUBSPOT_SECRET_ARN' in candidate);
+    expect(variables).toMatchObject({ CALLBACK_JWKS_URL: 'https://issuer.example.com/.well-known/jwks.json', CALLBACK_JWT_ISSUER: 'https://issuer.example.com/', CALLBACK_JWT_AUDIENCE: 'harmony' });
+    expect(variables).toHaveProperty('PIPEDRIVE_SECRET_ARN');
+    expect(variables).toHaveProperty('STANDARD_WEBHOOKS_SECRET_ARN');
+  });
+
+  it('switches on nothing new without those keys', () => {
+    const resources = Object.values((synthHarmony().json as { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> }).Resources);
+    expect(resources.filter((resource) => resource.Type === 'AWS::ApiGateway::Resource').map((resource) => resource.Properties?.PathPart).sort()).toEqual(['webhooks', '{source}'].sort());
+  });
+});
+
 describe('invalid context', () => {
   it.each([
+    [{ callbackJwksUrl: 'https://issuer.example.com/jwks' }, /callbackJwtIssuer: required together with callbackJwksUrl/],
+    [{ callbackJwksUrl: 'http://issuer.example.com/jwks', callbackJwtIssuer: 'x', callbackJwtAudience: 'y' }, /callbackJwksUrl: expected an https URL/],
+    [{ pipedriveWebhooks: 'sometimes' }, /pipedriveWebhooks: /],
     [{ wonDealStages: [] }, /wonDealStages: must name at least one deal stage/],
     [{ wonDealStages: '' }, /wonDealStages: must name at least one deal stage/],
     [{ wonDealStages: 'closedwon,,x' }, /wonDealStages\.1: /],
