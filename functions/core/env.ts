@@ -17,9 +17,11 @@ export function readEnv<Schema extends z.ZodType>(
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => {
     const name = issue.path.join('.') || '(environment)';
-    return issue.code === 'invalid_type' && issue.input === undefined
+    // zod leaves `issue.input` out unless asked to report it: look at the variable itself.
+    const value = issue.path.length === 1 ? environment[String(issue.path[0])] : undefined;
+    return issue.code === 'invalid_type' && issue.path.length === 1 && value === undefined
       ? `${name}: required but not set`
-      : `${name}: ${issue.message}`;
+      : `${name}: ${issue.message}${value === undefined ? '' : ` (got ${JSON.stringify(value.slice(0, 80))})`}`;
   });
   throw new Error(`Invalid configuration — ${problems.join('; ')}`);
 }
