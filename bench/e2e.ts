@@ -40,8 +40,7 @@
  * [--max-rate 440] [--batch 1] [--profile] [--profile-dir DIR]` prints the table and writes
  * bench/results/e2e.json.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { startBareServer } from './bare-server.ts';
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -141,16 +140,12 @@ function report(name: string, run: PhaseRun, timelines: ReadonlyMap<string, Saga
 
 /** Bare Node `http` answering 200, offered the same webhooks by the same load process at `rate`: the round-trip floor. */
 async function bareNodeRoundTrip(rate: number, seconds: number): Promise<Percentiles & { readonly offeredPerSecond: number }> {
-  const server = createServer((request, response) => {
-    request.resume();
-    request.on('end', () => response.writeHead(200, { 'content-type': 'application/json' }).end('{"accepted":1}'));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const server = await startBareServer();
   const directory = mkdtempSync(join(tmpdir(), 'harmony-e2e-bare-'));
   try {
     const count = Math.ceil(rate * seconds);
     const spec = {
-      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks/hubspot`,
+      url: server.url,
       clientSecret: 'local-hubspot-client-secret',
       portalId: 62_515,
       dealIds: Array.from({ length: count }, (_, index) => String(100_000 + index)),
@@ -168,7 +163,7 @@ async function bareNodeRoundTrip(rate: number, seconds: number): Promise<Percent
     const sent = z.array(SentWebhook).parse(JSON.parse(readFileSync(spec.outFile, 'utf8')));
     return { ...percentiles(sent.map((webhook) => webhook.answerMs)), offeredPerSecond: summary.offeredPerSecond };
   } finally {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await server.close();
     rmSync(directory, { recursive: true, force: true });
   }
 }

@@ -4,10 +4,9 @@
  * Node `http` server answering 200 on the same machine in the same run, with the same
  * load generator in its own process.
  */
+import { startBareServer } from './bare-server.ts';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,13 +42,9 @@ async function load(url: string, runId: number): Promise<LoadResult> {
 
 /** Runs the benchmark. */
 export async function benchIngress(): Promise<BenchResult> {
-  const bare = createServer((request, response) => {
-    request.resume();
-    request.on('end', () => response.writeHead(200, { 'content-type': 'application/json' }).end('{"accepted":1}'));
-  });
-  await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve));
-  const bareResult = await load(`http://127.0.0.1:${(bare.address() as AddressInfo).port}/webhooks/hubspot`, 1);
-  await new Promise<void>((resolve) => bare.close(() => resolve()));
+  const bare = await startBareServer();
+  const bareResult = await load(bare.url, 1);
+  await bare.close();
 
   const dataDir = mkdtempSync(join(tmpdir(), 'harmony-ingress-bench-'));
   process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
