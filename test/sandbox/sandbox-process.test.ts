@@ -8,10 +8,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { freePort } from '../../local/net/free-port.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 
 const MAIN = new URL('../../local/sandbox/main.ts', import.meta.url).pathname;
@@ -57,14 +57,6 @@ async function startSandboxes(dataDir: string, webhookUrl: string): Promise<{ re
   return { child, ready: JSON.parse(await first) as Ready, stdout };
 }
 
-/** A port nothing listens on (yet). */
-async function freePort(): Promise<number> {
-  const probe = http.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 /** The hub's ingress, coming back: answers 200 and keeps the bodies. */
 async function startIngress(port: number): Promise<{ readonly bodies: string[] }> {
