@@ -2,7 +2,8 @@
  * Fault injection shared by every sandbox: tests ask a sandbox over HTTP to fail
  * its next N calls (optionally only calls to one named operation) with a 500, a
  * 429 with Retry-After, a timeout (the sandbox holds the request and never
- * answers), or `commit-then-drop` (the sandbox executes and commits the call, then
+ * answers), `malformed` (a 200 whose body is not the vendor's documented shape:
+ * truncated JSON or XML), or `commit-then-drop` (the sandbox executes and commits the call, then
  * destroys the connection without answering: the vendor wrote, the reply was lost).
  *
  * A request with the header `x-sandbox-faults: bypass` is never faulted and
@@ -21,7 +22,7 @@ export const FAULT_BYPASS_VALUE = 'bypass';
 export const FaultRequest = z.object({
   /** How many matching calls to fail. */
   count: z.number().int().positive().max(100_000),
-  kind: z.enum(['500', '429', 'timeout', 'commit-then-drop']),
+  kind: z.enum(['500', '429', 'timeout', 'malformed', 'commit-then-drop']),
   /** Only calls to this operation fail, e.g. `sale.order.action_confirm` or `PATCH /crm/v3/objects/deals`. */
   operation: z.string().min(1).optional(),
   /** Seconds sent in Retry-After with a 429. */
