@@ -19,6 +19,8 @@ export interface ErpContractSubject {
   readonly erp: ErpPort;
   /** Two SKUs the ERP sells. */
   readonly knownSkus: readonly [string, string];
+  /** A well-formed order id the ERP does not have (ERPs differ: numbers, GUIDs, document numbers). */
+  readonly missingOrderId: string;
   /** A currency the ERP accepts for orders. */
   readonly currency: string;
   /** Lets the ERP do work it does asynchronously (process dropped files…). @default nothing to do */
@@ -43,6 +45,18 @@ export interface ErpContractOptions {
   readonly readOperation?: string;
   /** Whether `timeout` faults apply (an ERP reached through a file transfer may not hold requests). @default true */
   readonly timeoutFaults?: boolean;
+  /**
+   * The ERP is reached over HTTP, so the sandbox's 429/500/malformed/timeout faults apply to
+   * `getSalesOrder`. An ERP reached by file transfer tests its own transport faults instead.
+   * @default true
+   */
+  readonly httpFaults?: boolean;
+  /**
+   * Cancelling deletes the order (Business Central has no cancelled state): afterwards
+   * `getSalesOrder` is a PermanentError `not-found` and cancelling again is still a no-op.
+   * @default false
+   */
+  readonly cancelledOrdersDisappear?: boolean;
   /** The ERP takes credentials: the subject has `withBadCredentials`. */
   readonly credentials: boolean;
   /** The ERP issues expiring access tokens: the subject has `expireTokens`. */
@@ -195,7 +209,13 @@ export function describeErpPortContract(name: string, setup: () => Promise<ErpCo
         const cancelled = await settled(() => subject.erp.cancelSalesOrder(order.id));
         expect(cancelled.status).toBe('cancelled');
         expect((await settled(() => subject.erp.cancelSalesOrder(order.id))).status).toBe('cancelled');
-        expect((await settled(() => subject.erp.getSalesOrder(order.id))).status).toBe('cancelled');
+        if (options.cancelledOrdersDisappear === true) {
+          const gone = await rejection(settled(() => subject.erp.getSalesOrder(order.id)));
+          expect(gone).toBeInstanceOf(PermanentError);
+          expect((gone as PermanentError).code).toBe('not-found');
+        } else {
+          expect((await settled(() => subject.erp.getSalesOrder(order.id))).status).toBe('cancelled');
+        }
         expect(await settled(() => subject.erp.findSalesOrderByExternalRef(externalRef))).toBeUndefined();
       });
 
@@ -218,69 +238,71 @@ export function describeErpPortContract(name: string, setup: () => Promise<ErpCo
       });
 
       it('answers a PermanentError for an order id it does not have', async () => {
-        const error = await rejection(subject.erp.getSalesOrder('999999999'));
+        const error = await rejection(subject.erp.getSalesOrder(subject.missingOrderId));
         expect(error).toBeInstanceOf(PermanentError);
       });
     });
 
     describe('transport failures', () => {
-      it('a 429 with Retry-After is a RetryableError carrying the wait', async () => {
-        const { order } = await newOrder();
-        await subject.injectFault({ kind: '429', count: 1, retryAfterSeconds: 7, ...(options.readOperation === undefined ? {} : { operation: options.readOperation }) });
-        const error = await rejection(subject.erp.getSalesOrder(order.id));
-        await subject.clearFaults();
-        expect(error).toBeInstanceOf(RetryableError);
-        expect((error as RetryableError).retryAfterSeconds).toBe(7);
-      });
-
-      it('a 429 storm ends in success once it passes, without a second order', async () => {
-        const { order } = await newOrder();
-        await subject.injectFault({ kind: '429', count: 3, retryAfterSeconds: 0, ...(options.readOperation === undefined ? {} : { operation: options.readOperation }) });
-        let retries = 0;
-        for (;;) {
-          try {
-            expect((await subject.erp.getSalesOrder(order.id)).id).toBe(order.id);
-            break;
-          } catch (error) {
-            expect(error).toBeInstanceOf(RetryableError);
-            retries += 1;
-            expect(retries).toBeLessThanOrEqual(3);
-          }
-        }
-        expect(retries).toBeGreaterThan(0);
-      });
-
-      it('a server error is a RetryableError', async () => {
-        const { order } = await newOrder();
-        await subject.injectFault({ kind: '500', count: 1, ...(options.readOperation === undefined ? {} : { operation: options.readOperation }) });
-        const error = await rejection(subject.erp.getSalesOrder(order.id));
-        await subject.clearFaults();
-        expect(error).toBeInstanceOf(RetryableError);
-      });
-
-      it('an answer that is not what the vendor documents is a clear PermanentError, not a crash', async () => {
-        const { order } = await newOrder();
-        await subject.injectFault({ kind: 'malformed', count: 1, ...(options.readOperation === undefined ? {} : { operation: options.readOperation }) });
-        const error = await rejection(subject.erp.getSalesOrder(order.id));
-        await subject.clearFaults();
-        expect(error).toBeInstanceOf(PermanentError);
-        expect(error.message).toMatch(new RegExp(subject.erp.system, 'i'));
-      });
-
-      if (options.timeoutFaults !== false) {
-        it('a call the ERP never answers fails as a RetryableError within the adapter timeout', async () => {
+      if (options.httpFaults !== false) {
+        it('a 429 with Retry-After is a RetryableError carrying the wait', async () => {
           const { order } = await newOrder();
-          await subject.injectFault({ kind: 'timeout', count: 1, ...(options.readOperation === undefined ? {} : { operation: options.readOperation }) });
+          await subject.injectFault({ kind: '429', count: 1, retryAfterSeconds: 7, ...(options.readOperation === undefined ? {} : { operation: options.readOperation }) });
           const error = await rejection(subject.erp.getSalesOrder(order.id));
           await subject.clearFaults();
           expect(error).toBeInstanceOf(RetryableError);
-        }, 15_000);
+          expect((error as RetryableError).retryAfterSeconds).toBe(7);
+        });
+
+        it('a 429 storm ends in success once it passes, without a second order', async () => {
+          const { order } = await newOrder();
+          await subject.injectFault({ kind: '429', count: 3, retryAfterSeconds: 0, ...(options.readOperation === undefined ? {} : { operation: options.readOperation }) });
+          let retries = 0;
+          for (;;) {
+            try {
+              expect((await subject.erp.getSalesOrder(order.id)).id).toBe(order.id);
+              break;
+            } catch (error) {
+              expect(error).toBeInstanceOf(RetryableError);
+              retries += 1;
+              expect(retries).toBeLessThanOrEqual(3);
+            }
+          }
+          expect(retries).toBeGreaterThan(0);
+        });
+
+        it('a server error is a RetryableError', async () => {
+          const { order } = await newOrder();
+          await subject.injectFault({ kind: '500', count: 1, ...(options.readOperation === undefined ? {} : { operation: options.readOperation }) });
+          const error = await rejection(subject.erp.getSalesOrder(order.id));
+          await subject.clearFaults();
+          expect(error).toBeInstanceOf(RetryableError);
+        });
+
+        it('an answer that is not what the vendor documents is a clear PermanentError, not a crash', async () => {
+          const { order } = await newOrder();
+          await subject.injectFault({ kind: 'malformed', count: 1, ...(options.readOperation === undefined ? {} : { operation: options.readOperation }) });
+          const error = await rejection(subject.erp.getSalesOrder(order.id));
+          await subject.clearFaults();
+          expect(error).toBeInstanceOf(PermanentError);
+          expect(error.message).toMatch(new RegExp(subject.erp.system, 'i'));
+        });
+
+        if (options.timeoutFaults !== false) {
+          it('a call the ERP never answers fails as a RetryableError within the adapter timeout', async () => {
+            const { order } = await newOrder();
+            await subject.injectFault({ kind: 'timeout', count: 1, ...(options.readOperation === undefined ? {} : { operation: options.readOperation }) });
+            const error = await rejection(subject.erp.getSalesOrder(order.id));
+            await subject.clearFaults();
+            expect(error).toBeInstanceOf(RetryableError);
+          }, 15_000);
+        }
       }
 
       if (options.credentials) {
         it('credentials the ERP refuses are a PermanentError that says so', async () => {
           expect(subject.withBadCredentials, 'options.credentials needs subject.withBadCredentials').toBeDefined();
-          const error = await rejection(subject.withBadCredentials!().getSalesOrder('1'));
+          const error = await rejection(subject.withBadCredentials!().getSalesOrder(subject.missingOrderId));
           expect(error).toBeInstanceOf(PermanentError);
           expect(error.message).toMatch(/auth|credential|401|403|token|login|denied|password|signature/i);
         });
