@@ -21,6 +21,8 @@ export function buildHarmony(app: App): HarmonyStack {
     triggerSettings: { wonDealStages: context.wonDealStages },
     deletionProtection: context.deletionProtection,
     inboundSources: context.inboundSources,
+    crmSettings: context.crmSettings,
+    erpSettings: context.erpSettings,
     ...(context.hubspotBaseUrl === undefined ? {} : { hubspotBaseUrl: context.hubspotBaseUrl }),
     ...(context.odoo === undefined ? {} : { odoo: context.odoo }),
     ...(context.alarmEmail === undefined ? {} : { alarmEmail: context.alarmEmail }),

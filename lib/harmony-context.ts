@@ -6,15 +6,10 @@
 import type { InboundSources } from './harmony-stack.ts';
 import * as z from 'zod';
 
-/** CRMs Harmony has an adapter and a webhook verifier for. */
-export const CRM_SYSTEMS = ['hubspot'] as const;
-/** A CRM Harmony can be deployed against. */
-export type CrmSystem = (typeof CRM_SYSTEMS)[number];
+import { CRM_SYSTEMS, ERP_SYSTEMS, type CrmSystem, type ErpSystem } from '../functions/connectors/catalog.ts';
+import { CRM_CONNECTORS, ERP_CONNECTORS } from '../functions/connectors/all-connectors.ts';
 
-/** ERPs Harmony has an adapter for. */
-export const ERP_SYSTEMS = ['odoo'] as const;
-/** An ERP Harmony can be deployed against. */
-export type ErpSystem = (typeof ERP_SYSTEMS)[number];
+export { CRM_SYSTEMS, ERP_SYSTEMS, type CrmSystem, type ErpSystem };
 
 /** Where the Odoo adapter connects (its API key lives in the `odoo` secret, never in context). */
 export interface OdooConnection {
@@ -54,6 +49,10 @@ export interface HarmonyContext {
   readonly deletionProtection: boolean;
   /** Opt-in inbound routes: Pipedrive webhooks, Standard Webhooks, JWT callbacks. */
   readonly inboundSources: InboundSources;
+  /** The CRM connector's non-secret settings by environment variable (context `crmSettings`, plus `hubspotBaseUrl`). */
+  readonly crmSettings: Readonly<Record<string, string>>;
+  /** The ERP connector's non-secret settings by environment variable (context `erpSettings`, plus the `odoo…` keys). */
+  readonly erpSettings: Readonly<Record<string, string>>;
 }
 
 /** Every context key Harmony reads. */
@@ -75,6 +74,8 @@ export const HARMONY_CONTEXT_KEYS = [
   'callbackJwksUrl',
   'callbackJwtIssuer',
   'callbackJwtAudience',
+  'crmSettings',
+  'erpSettings',
 ] as const;
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
@@ -129,6 +130,27 @@ const wonDealStages = z
   )
   .transform((stages) => [...new Set(stages ?? ['closedwon'])]);
 
+/**
+ * A connector's settings: an object (`cdk.json`) or a JSON object string (`-c erpSettings='{…}'`)
+ * of environment variable → string value. Which names are valid is the connector's to say.
+ */
+const connectorSettings = z.preprocess(
+  (value) => {
+    if (typeof value !== 'string') return value;
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      return value;
+    }
+  },
+  z.record(
+    // Names are checked against the connector's own settings (settingsProblems), which can list the right ones.
+    z.string(),
+    z.union([z.string(), z.number(), z.boolean()]).transform(String),
+    { error: (issue) => (issue.code === 'invalid_type' ? 'expected an object of settings, e.g. {"NETSUITE_ACCOUNT_ID": "1234567"}' : undefined) },
+  ),
+);
+
 const booleanFlag = z.union([z.boolean(), z.stringbool()], {
   message: 'expected true or false',
 });
@@ -163,8 +185,20 @@ const contextSchema = z
     callbackJwksUrl: optional(z.url({ protocol: /^https$/, message: 'expected an https URL of the issuer\'s JWKS' })),
     callbackJwtIssuer: optional(z.string().trim().min(1).max(2048)),
     callbackJwtAudience: optional(z.string().trim().min(1).max(2048)),
+    crmSettings: optional(connectorSettings),
+    erpSettings: optional(connectorSettings),
   })
   .superRefine((context, issues) => {
+    const checks = [
+      ['crmSettings', context.crmSettings, CRM_CONNECTORS.get(context.crm)],
+      ['erpSettings', context.erpSettings, ERP_CONNECTORS.get(context.erp)],
+    ] as const;
+    for (const [key, settings, definition] of checks) {
+      if (settings === undefined || definition === undefined) continue;
+      for (const problem of settingsProblems(definition.system, definition.settings, settings)) {
+        issues.addIssue({ code: 'custom', path: [key, ...problem.path], message: problem.message });
+      }
+    }
     const odooKeys = ['odooUrl', 'odooDb', 'odooUsername'] as const;
     const given = odooKeys.filter((key) => context[key] !== undefined);
     if (given.length > 0) {
@@ -193,6 +227,28 @@ const contextSchema = z
       });
     }
   });
+
+/**
+ * What is wrong with a connector's settings as far as synth can tell: names the connector
+ * does not have, and values its schema refuses. A missing required setting is left to the
+ * function's cold start (which names it), so a stack can be synthesized before every
+ * vendor detail is known.
+ */
+function settingsProblems(system: string, schema: z.ZodType, settings: Readonly<Record<string, string>>): { path: string[]; message: string }[] {
+  const shape = schema instanceof z.ZodObject ? (schema.shape as Record<string, z.ZodType>) : {};
+  const known = Object.keys(shape);
+  const problems: { path: string[]; message: string }[] = [];
+  for (const [name, value] of Object.entries(settings)) {
+    const field = shape[name];
+    if (field === undefined) {
+      problems.push({ path: [name], message: `${system} has no setting ${name} (it has: ${known.join(', ') || 'none'})` });
+      continue;
+    }
+    const parsed = field.safeParse(value);
+    if (!parsed.success) problems.push({ path: [name], message: parsed.error.issues[0]?.message ?? 'invalid' });
+  }
+  return problems;
+}
 
 /** Anything with CDK context, e.g. the App or a Stack's node. */
 export interface ContextSource {
@@ -228,6 +284,16 @@ export function readHarmonyContext(source: ContextSource): HarmonyContext {
       ...(context.callbackJwksUrl !== undefined && context.callbackJwtIssuer !== undefined && context.callbackJwtAudience !== undefined
         ? { callbackIssuer: { jwksUrl: context.callbackJwksUrl, issuer: context.callbackJwtIssuer, audience: context.callbackJwtAudience } }
         : {}),
+    },
+    crmSettings: {
+      ...(context.crm === 'hubspot' && context.hubspotBaseUrl !== undefined ? { HUBSPOT_BASE_URL: context.hubspotBaseUrl } : {}),
+      ...context.crmSettings,
+    },
+    erpSettings: {
+      ...(context.erp === 'odoo' && context.odooUrl !== undefined && context.odooDb !== undefined && context.odooUsername !== undefined
+        ? { ODOO_URL: context.odooUrl, ODOO_DB: context.odooDb, ODOO_USERNAME: context.odooUsername }
+        : {}),
+      ...context.erpSettings,
     },
     ...(context.hubspotBaseUrl === undefined ? {} : { hubspotBaseUrl: context.hubspotBaseUrl }),
     ...(context.alarmEmail === undefined ? {} : { alarmEmail: context.alarmEmail }),

@@ -4,6 +4,8 @@ import type { Construct } from 'constructs';
 import type { TriggerSettings } from '../functions/core/flow.ts';
 import { HarmonyAlarms } from './constructs/alarms.ts';
 import { ConnectorSecrets } from './constructs/connector-secrets.ts';
+import { CRM_CONNECTORS, ERP_CONNECTORS } from '../functions/connectors/all-connectors.ts';
+import { secretArnVariable } from '../functions/connectors/definition.ts';
 import { HarmonyDashboard } from './constructs/dashboard.ts';
 import { DataKey } from './constructs/data-key.ts';
 import { HubBus } from './constructs/hub-bus.ts';
@@ -26,6 +28,10 @@ export interface HarmonyStackProps extends StackProps {
   readonly hubspotBaseUrl?: string;
   /** Odoo server, database and login. @default - unset: ERP steps fail at cold start naming ODOO_URL */
   readonly odoo?: OdooConnection;
+  /** The CRM connector's non-secret settings by environment variable. @default {} */
+  readonly crmSettings?: Readonly<Record<string, string>>;
+  /** The ERP connector's non-secret settings by environment variable. @default {} */
+  readonly erpSettings?: Readonly<Record<string, string>>;
   /** Email subscribed to the alarm topic. @default - no email subscription */
   readonly alarmEmail?: string;
   /** Slack channel for AWS Chatbot. @default - alarms go to Slack through the notifier Lambda */
@@ -102,22 +108,31 @@ export class HarmonyStack extends Stack {
     this.hubBus = new HubBus(this, 'HubBus');
     this.stores = new HarmonyStores(this, 'Stores', { key, deletionProtection: props.deletionProtection ?? true });
     const inbound = props.inboundSources ?? {};
+    const crmConnector = CRM_CONNECTORS.get(this.crm);
+    const erpConnector = ERP_CONNECTORS.get(this.erp);
+    if (crmConnector === undefined || erpConnector === undefined) {
+      throw new Error(`HarmonyStack ${id}: no connector for ${crmConnector === undefined ? `CRM ${this.crm}` : `ERP ${this.erp}`}`);
+    }
     this.secrets = new ConnectorSecrets(this, 'Secrets', {
       key,
+      crm: crmConnector,
+      erp: erpConnector,
       ...(inbound.pipedriveWebhooks === true ? { pipedriveWebhooks: true } : {}),
       ...(inbound.standardWebhooks === true ? { standardWebhooks: true } : {}),
     });
 
-    this.connectorSecrets = [this.secrets.hubspot, this.secrets.odoo];
+    this.connectorSecrets = [this.secrets.crm, this.secrets.erp];
     this.connectorEnvironment = {
       CRM_SYSTEM: this.crm,
       ERP_SYSTEM: this.erp,
-      ...(props.hubspotBaseUrl === undefined ? {} : { HUBSPOT_BASE_URL: props.hubspotBaseUrl }),
-      HUBSPOT_SECRET_ARN: this.secrets.hubspot.secretArn,
-      ...(props.odoo === undefined
+      ...(props.hubspotBaseUrl === undefined || this.crm !== 'hubspot' ? {} : { HUBSPOT_BASE_URL: props.hubspotBaseUrl }),
+      ...(props.odoo === undefined || this.erp !== 'odoo'
         ? {}
         : { ODOO_URL: props.odoo.url, ODOO_DB: props.odoo.database, ODOO_USERNAME: props.odoo.username }),
-      ODOO_SECRET_ARN: this.secrets.odoo.secretArn,
+      ...props.crmSettings,
+      ...props.erpSettings,
+      [secretArnVariable(this.crm)]: this.secrets.crm.secretArn,
+      [secretArnVariable(this.erp)]: this.secrets.erp.secretArn,
     };
 
     this.ingress = new WebhookIngress(this, 'Ingress', {
@@ -162,10 +177,18 @@ export class HarmonyStack extends Stack {
       description: 'Put {"accessToken":"…","clientSecret":"…"} here after the first deploy',
       value: this.secrets.hubspot.secretArn,
     });
-    new CfnOutput(this, 'OdooSecretArn', {
-      description: 'Put {"apiKey":"…"} here after the first deploy',
-      value: this.secrets.odoo.secretArn,
-    });
+    if (this.secrets.odoo !== undefined) {
+      new CfnOutput(this, 'OdooSecretArn', {
+        description: 'Put {"apiKey":"…"} here after the first deploy',
+        value: this.secrets.odoo.secretArn,
+      });
+    }
+    for (const connector of [crmConnector, erpConnector].filter((each) => each.system !== 'hubspot' && each.system !== 'odoo')) {
+      new CfnOutput(this, `${connector.label.replace(/[^A-Za-z0-9]/g, '')}SecretArn`, {
+        description: `Put ${JSON.stringify(Object.fromEntries(Object.keys(connector.secrets).map((field) => [field, '…'])))} here after the first deploy`,
+        value: (connector.kind === 'crm' ? this.secrets.crm : this.secrets.erp).secretArn,
+      });
+    }
     new CfnOutput(this, 'SlackSecretArn', {
       description: 'Put {"webhookUrl":"https://hooks.slack.com/services/…"} here after the first deploy',
       value: this.secrets.slack.secretArn,

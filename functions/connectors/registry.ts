@@ -1,31 +1,33 @@
 /**
- * Chooses and builds the CRM and ERP adapters a deployment uses, from
- * configuration (CDK context in AWS, the environment locally) — never by code edits.
+ * Builds the CRM and ERP adapters a deployment uses, from configuration (CDK context
+ * in AWS, the environment locally) — never by code edits: `CRM_SYSTEM` and `ERP_SYSTEM`
+ * name the connectors, each connector's declared settings are read from the environment
+ * through its own schema, and its secret fields from the environment (locally) or its
+ * JSON secret `<SYSTEM>_SECRET_ARN` (AWS).
  */
 import * as z from 'zod';
-import { checkOutboundUrl } from '../core/outbound-url.ts';
+import { readEnv } from '../core/env.ts';
 import { readSecret } from '../core/secrets.ts';
+import type { RateLimiter } from '../core/rate-limit.ts';
+import { loadCrmConnector, loadErpConnector } from './catalog.ts';
 import type { CrmPort } from './crm/port.ts';
+import { secretArnVariable, type ConnectorDefinition, type ConnectorRuntime } from './definition.ts';
 import type { ErpPort } from './erp/port.ts';
-import { HubspotCrm } from './crm/hubspot/index.ts';
-import { OdooErp } from './erp/odoo/index.ts';
 
-/** Connector settings, read from the environment by the handlers that talk to CRM or ERP. */
+/** Connector settings every step-running function reads. */
 export const ConnectorEnvironment = z.object({
-  CRM_SYSTEM: z.enum(['hubspot']).default('hubspot'),
-  ERP_SYSTEM: z.enum(['odoo']).default('odoo'),
-  HUBSPOT_BASE_URL: z.string().optional(),
-  HUBSPOT_ACCESS_TOKEN: z.string().optional(),
-  HUBSPOT_SECRET_ARN: z.string().optional(),
-  HUBSPOT_VAT_PROPERTY: z.string().optional(),
-  ODOO_URL: z.string().optional(),
-  ODOO_DB: z.string().optional(),
-  ODOO_USERNAME: z.string().optional(),
-  ODOO_API_KEY: z.string().optional(),
-  ODOO_SECRET_ARN: z.string().optional(),
+  CRM_SYSTEM: z.string().regex(/^[a-z][a-z0-9-]*$/).default('hubspot'),
+  ERP_SYSTEM: z.string().regex(/^[a-z][a-z0-9-]*$/).default('odoo'),
   CONNECTOR_TIMEOUT_MS: z.coerce.number().int().positive().max(60_000).default(10_000),
 });
 export type ConnectorEnvironment = z.infer<typeof ConnectorEnvironment>;
+
+/**
+ * A vendor's budget when CONNECTOR_RATE_LIMITS names none: below the strictest documented
+ * per-account limit of the supported vendors (HubSpot private apps 100 per 10 s, Business
+ * Central 6,000 per 5 min, Pipedrive's token budget), so one deployment never trips it.
+ */
+export const DEFAULT_RATE_BUDGET = { perSecond: 8, burst: 20 } as const;
 
 /** The adapters of one deployment. */
 export interface Connectors {
@@ -33,47 +35,60 @@ export interface Connectors {
   readonly erp: ErpPort;
 }
 
-function required(value: string | undefined, variable: string): string {
-  if (value === undefined || value === '') throw new Error(`Invalid configuration — ${variable}: required but not set`);
-  return value;
+type Environment = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Reads a connector's secret fields: each from its local variable when set, else from the
+ * connector's JSON secret; a required field found nowhere is an error naming both places.
+ */
+export async function readConnectorSecrets(
+  definition: Pick<ConnectorDefinition<unknown>, 'system' | 'secrets'>,
+  environment: Environment,
+): Promise<Record<string, string | undefined>> {
+  const arnVariable = secretArnVariable(definition.system);
+  const secretArn = environment[arnVariable];
+  const values: Record<string, string | undefined> = {};
+  for (const [field, declared] of Object.entries(definition.secrets)) {
+    const local = environment[declared.variable];
+    if (local !== undefined && local !== '') {
+      values[field] = local;
+    } else if (secretArn !== undefined && secretArn !== '') {
+      values[field] = await readSecret({ secretArn, field, variable: declared.variable }).catch((error: Error) => {
+        if (declared.required) throw error;
+        return undefined;
+      });
+    } else if (declared.required) {
+      throw new Error(`Invalid configuration — ${declared.variable}: required (${declared.description}); set it or ${arnVariable}`);
+    }
+  }
+  return values;
 }
 
 let cached: { readonly fingerprint: string; readonly connectors: Connectors } | undefined;
 
 /**
- * Builds the adapters, reusing them across invocations until a secret changes
+ * Builds the adapters, reusing them across invocations until a setting or secret changes
  * (the adapters keep auth sessions and reference-data caches).
  */
-export async function connectorsFor(environment: ConnectorEnvironment): Promise<Connectors> {
-  const hubspotToken = await readSecret({
-    value: environment.HUBSPOT_ACCESS_TOKEN,
-    secretArn: environment.HUBSPOT_SECRET_ARN,
-    field: 'accessToken',
-    variable: 'HUBSPOT_ACCESS_TOKEN',
+export async function connectorsFor(
+  environment: ConnectorEnvironment,
+  options: { readonly processEnvironment?: Environment; readonly rateLimiter?: RateLimiter } = {},
+): Promise<Connectors> {
+  const source = options.processEnvironment ?? process.env;
+  const [crmDefinition, erpDefinition] = await Promise.all([loadCrmConnector(environment.CRM_SYSTEM), loadErpConnector(environment.ERP_SYSTEM)]);
+  const resolve = async (definition: ConnectorDefinition<unknown>) => ({
+    settings: readEnv(definition.settings, source),
+    secrets: await readConnectorSecrets(definition, source),
   });
-  const odooApiKey = await readSecret({
-    value: environment.ODOO_API_KEY,
-    secretArn: environment.ODOO_SECRET_ARN,
-    field: 'apiKey',
-    variable: 'ODOO_API_KEY',
-  });
-  const fingerprint = `${hubspotToken}\u0000${odooApiKey}`;
+  const [crmConfig, erpConfig] = [await resolve(crmDefinition), await resolve(erpDefinition)];
+  const fingerprint = JSON.stringify([environment, crmConfig, erpConfig]);
   if (cached?.fingerprint === fingerprint) return cached.connectors;
-  const timeoutMs = environment.CONNECTOR_TIMEOUT_MS;
-  const hubspotBase = environment.HUBSPOT_BASE_URL;
-  const crm = new HubspotCrm({
-    accessToken: hubspotToken,
-    ...(hubspotBase === undefined ? {} : { basePath: checkOutboundUrl('HUBSPOT_BASE_URL', hubspotBase).toString().replace(/\/$/, '') }),
-    ...(environment.HUBSPOT_VAT_PROPERTY === undefined ? {} : { vatProperty: environment.HUBSPOT_VAT_PROPERTY }),
-    timeoutMs,
-  });
-  const erp = new OdooErp({
-    url: checkOutboundUrl('ODOO_URL', required(environment.ODOO_URL, 'ODOO_URL')).toString().replace(/\/$/, ''),
-    db: required(environment.ODOO_DB, 'ODOO_DB'),
-    username: required(environment.ODOO_USERNAME, 'ODOO_USERNAME'),
-    apiKey: odooApiKey,
-    timeoutMs,
-  });
+  const runtime: ConnectorRuntime = {
+    timeoutMs: environment.CONNECTOR_TIMEOUT_MS,
+    ...(options.rateLimiter === undefined ? {} : { rateLimiter: options.rateLimiter }),
+  };
+  const crm = crmDefinition.create(crmConfig.settings, crmConfig.secrets, runtime);
+  const erp = erpDefinition.create(erpConfig.settings, erpConfig.secrets, runtime);
   cached = { fingerprint, connectors: { crm, erp } };
   return cached.connectors;
 }

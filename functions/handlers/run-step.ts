@@ -5,9 +5,10 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { flows } from '../../flows/index.ts';
-import { ConnectorEnvironment, connectorsFor } from '../connectors/registry.ts';
+import { ConnectorEnvironment, DEFAULT_RATE_BUDGET, connectorsFor } from '../connectors/registry.ts';
 import { AuditLog } from '../core/audit.ts';
 import { DynamoClaimStore } from '../core/claims.ts';
+import { DynamoTokenBucket, parseRateLimits } from '../core/dynamo-token-bucket.ts';
 import { readEnv } from '../core/env.ts';
 import { logger, metrics } from '../core/observability.ts';
 import { runStep } from '../core/step-runner.ts';
@@ -17,15 +18,22 @@ const env = readEnv(
     FLOW_NAME: z.enum(Object.keys(flows) as [string, ...string[]]),
     AUDIT_TABLE: z.string().min(1),
     IDEMPOTENCY_TABLE: z.string().min(1),
+    /** Vendor rate budgets, `system=perSecond/burst …`; a connector's own default otherwise. */
+    CONNECTOR_RATE_LIMITS: z.string().optional(),
   }),
 );
 const flow = flows[env.FLOW_NAME]!;
 const audit = new AuditLog(env.AUDIT_TABLE);
 const claims = new DynamoClaimStore(env.IDEMPOTENCY_TABLE);
+const rateLimits = parseRateLimits('CONNECTOR_RATE_LIMITS', env.CONNECTOR_RATE_LIMITS);
+const rateLimiter = new DynamoTokenBucket({
+  tableName: env.IDEMPOTENCY_TABLE,
+  budgetFor: (target) => rateLimits.get(target.split(':')[0] ?? '') ?? DEFAULT_RATE_BUDGET,
+});
 
 /** Runs the requested step with this deployment's connectors. */
 async function runFlowStep(request: unknown, context: Context) {
-  const connectors = await connectorsFor(env);
+  const connectors = await connectorsFor(env, { rateLimiter });
   const deadline = new Date(Date.now() + context.getRemainingTimeInMillis());
   return runStep(flow, request, { services: { ...connectors, claims }, audit, deadline });
 }

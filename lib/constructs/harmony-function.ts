@@ -77,6 +77,14 @@ export class HarmonyFunction extends NodejsFunction {
         banner: "import { createRequire as __harmonyCreateRequire } from 'module'; const require = __harmonyCreateRequire(import.meta.url);",
         // The Lambda Node 24 runtime ships AWS SDK v3, but we bundle it so the version is the one we tested.
         externalModules: [],
+        // A function that talks to a CRM and an ERP carries only those two connectors
+        // (functions/connectors/catalog.ts folds its guards on these constants).
+        define: Object.fromEntries(
+          [
+            ['process.env.HARMONY_BUNDLED_CRM', props.environment?.CRM_SYSTEM],
+            ['process.env.HARMONY_BUNDLED_ERP', props.environment?.ERP_SYSTEM],
+          ].flatMap(([name, value]) => (value === undefined ? [] : [[name, JSON.stringify(value)]])),
+        ),
       },
     });
     (this.node.defaultChild as CfnFunction).addMetadata(ENTRY_METADATA_KEY, props.entry);

@@ -368,7 +368,7 @@ describe('Harmony stack with default context', () => {
     expect(stack.stores.idempotencyTable).toBeDefined();
     expect(stack.stores.auditTable).toBeDefined();
     expect(stack.secrets.hubspot.secretArn).toBe(stack.connectorEnvironment.HUBSPOT_SECRET_ARN);
-    expect(stack.secrets.odoo.secretArn).toBe(stack.connectorEnvironment.ODOO_SECRET_ARN);
+    expect(stack.secrets.odoo?.secretArn).toBe(stack.connectorEnvironment.ODOO_SECRET_ARN);
     expect(stack.connectorSecrets).toEqual([stack.secrets.hubspot, stack.secrets.odoo]);
   });
 });
@@ -466,6 +466,28 @@ describe('Harmony stack with every opt-in inbound route switched on by context',
   });
 });
 
+describe('connector settings from context', () => {
+  it("passes crmSettings and erpSettings (object or JSON string) to the step runners, and only to them", () => {
+    const synth = synthHarmony({
+      crmSettings: '{"HUBSPOT_VAT_PROPERTY": "ust_id"}',
+      erpSettings: { ODOO_URL: 'https://erp.example.com', ODOO_DB: 'prod', ODOO_USERNAME: 'api@example.com' },
+    });
+    expect(synth.stack.connectorEnvironment).toMatchObject({
+      HUBSPOT_VAT_PROPERTY: 'ust_id',
+      ODOO_URL: 'https://erp.example.com',
+      ODOO_DB: 'prod',
+      ODOO_USERNAME: 'api@example.com',
+    });
+    const environments = resourcesOf(synth, 'AWS::Lambda::Function').map(
+      ([, fn]) => (fn.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {},
+    );
+    const withSettings = environments.filter((variables) => variables.HUBSPOT_VAT_PROPERTY === 'ust_id');
+    expect(withSettings.length).toBeGreaterThan(0);
+    expect(withSettings.every((variables) => typeof variables.FLOW_NAME === 'string' && 'AUDIT_TABLE' in variables)).toBe(true);
+    expect(environments.filter((variables) => 'HUB_BUS_NAME' in variables).every((variables) => !('ODOO_URL' in variables))).toBe(true);
+  });
+});
+
 describe('invalid context', () => {
   it.each([
     [{ callbackJwksUrl: 'https://issuer.example.com/jwks' }, /callbackJwtIssuer: required together with callbackJwksUrl/],
@@ -479,6 +501,10 @@ describe('invalid context', () => {
     [{ odooUrl: 'http://erp.example.com', odooDb: 'x', odooUsername: 'y' }, /odooUrl: must use https:\/\//],
     [{ odooUrl: 'https://erp.example.com' }, /odooDb: required together with odooUrl/],
     [{ crm: 'dynamics' }, /crm: expected one of: hubspot/],
+    [{ erpSettings: { ODOO_URLL: 'https://erp.example.com' } }, /erpSettings\.ODOO_URLL: odoo has no setting ODOO_URLL \(it has: ODOO_URL, ODOO_DB, ODOO_USERNAME\)/],
+    [{ erpSettings: { odoo_url: 'https://erp.example.com' } }, /erpSettings\.odoo_url: odoo has no setting odoo_url/],
+    [{ crmSettings: '{"HUBSPOT_VAT_PROPERTY": ""}' }, /crmSettings\.HUBSPOT_VAT_PROPERTY: /],
+    [{ erpSettings: 'not json' }, /erpSettings: expected an object of settings/],
     [{ stackName: '1-harmony' }, /stackName: /],
     [{ deletionProtection: 'maybe' }, /deletionProtection: /],
   ])('fails the synth for %j, naming the key', (context, message) => {

@@ -1,0 +1,23 @@
+/**
+ * Every connector declaration, loaded eagerly: for the CDK app (which validates a
+ * deployment's settings at synth and creates its secrets), the local hub and the README's
+ * connector matrix. Lambda handlers never import this file; they load one connector
+ * each through `catalog.ts`.
+ */
+import { CRM_SYSTEMS, ERP_SYSTEMS, type CrmSystem, type ErpSystem } from './catalog.ts';
+import { hubspotConnector } from './crm/hubspot/connector.ts';
+import type { CrmConnectorDefinition, ErpConnectorDefinition } from './definition.ts';
+import { odooConnector } from './erp/odoo/connector.ts';
+
+/** CRM connectors by system. */
+export const CRM_CONNECTORS: ReadonlyMap<CrmSystem, CrmConnectorDefinition> = new Map<CrmSystem, CrmConnectorDefinition>([
+  ['hubspot', hubspotConnector],
+]);
+
+/** ERP connectors by system. */
+export const ERP_CONNECTORS: ReadonlyMap<ErpSystem, ErpConnectorDefinition> = new Map<ErpSystem, ErpConnectorDefinition>([
+  ['odoo', odooConnector],
+]);
+
+for (const system of CRM_SYSTEMS) if (!CRM_CONNECTORS.has(system)) throw new Error(`all-connectors: CRM ${system} is in the catalog but not here`);
+for (const system of ERP_SYSTEMS) if (!ERP_CONNECTORS.has(system)) throw new Error(`all-connectors: ERP ${system} is in the catalog but not here`);

@@ -1,0 +1,32 @@
+/**
+ * Which connectors Harmony has, and how a function loads the one its deployment chose.
+ *
+ * Loading is lazy and guarded so a Lambda bundle carries only the deployment's own CRM
+ * and ERP: the CDK bundling defines `process.env.HARMONY_BUNDLED_CRM` and
+ * `process.env.HARMONY_BUNDLED_ERP` as string literals, each guard below then folds to a
+ * constant, and esbuild drops the other vendors' imports (jsforce, exceljs, ssh2…).
+ * Unbundled (tests, the local hub) the guards are open and each import runs on first use.
+ */
+import type { CrmConnectorDefinition, ErpConnectorDefinition } from './definition.ts';
+
+/** CRMs Harmony has a connector for. */
+export const CRM_SYSTEMS = ['hubspot'] as const;
+export type CrmSystem = (typeof CRM_SYSTEMS)[number];
+
+/** ERPs Harmony has a connector for. */
+export const ERP_SYSTEMS = ['odoo'] as const;
+export type ErpSystem = (typeof ERP_SYSTEMS)[number];
+
+/** Loads the declaration of a CRM connector; throws naming the known ones for any other name. */
+export async function loadCrmConnector(system: string): Promise<CrmConnectorDefinition> {
+  const wanted = process.env.HARMONY_BUNDLED_CRM ?? system;
+  if (wanted === 'hubspot' && system === 'hubspot') return (await import('./crm/hubspot/connector.ts')).hubspotConnector;
+  throw new Error(`Invalid configuration — CRM_SYSTEM: no CRM connector "${system}" in this build (known: ${CRM_SYSTEMS.join(', ')})`);
+}
+
+/** Loads the declaration of an ERP connector; throws naming the known ones for any other name. */
+export async function loadErpConnector(system: string): Promise<ErpConnectorDefinition> {
+  const wanted = process.env.HARMONY_BUNDLED_ERP ?? system;
+  if (wanted === 'odoo' && system === 'odoo') return (await import('./erp/odoo/connector.ts')).odooConnector;
+  throw new Error(`Invalid configuration — ERP_SYSTEM: no ERP connector "${system}" in this build (known: ${ERP_SYSTEMS.join(', ')})`);
+}
