@@ -8,8 +8,16 @@ import { readEnv } from '../functions/core/env.ts';
 
 const Port = z.coerce.number().int().min(0).max(65_535);
 
-/** Every variable `npm start` reads, with its default. The README documents the same list. */
-export const HubEnvironment = z.object({
+/**
+ * Every variable `npm start` reads, with its default. The README documents the same list.
+ * Other variables pass through untouched: the chosen connector's own settings and secrets
+ * (e.g. `NETSUITE_ACCOUNT_ID`) and its sandbox's port (e.g. `HARMONY_NETSUITE_PORT`).
+ */
+export const HubEnvironment = z.looseObject({
+  /** The CRM the hub's template and connectors are for (a connector in functions/connectors/catalog.ts). */
+  CRM_SYSTEM: z.string().regex(/^[a-z][a-z0-9-]*$/).default('hubspot'),
+  /** The ERP the hub's template and connectors are for. */
+  ERP_SYSTEM: z.string().regex(/^[a-z][a-z0-9-]*$/).default('odoo'),
   /** Where tables, queues, executions, the bus archive and the sandboxes keep their state. */
   HARMONY_DATA_DIR: z.string().min(1).default('.harmony'),
   /** Interface every local server listens on. */

@@ -23,6 +23,10 @@ import { functionsOf, unsupportedFunctionsOf, type LocalFunction } from './lambd
 import { LocalLambdaRuntime } from './lambda/runtime.ts';
 import { SqsEventSourceMappings } from './lambda/sqs-event-source.ts';
 import { provisionQueues, provisionTables } from './provision.ts';
+import { CRM_CONNECTORS, ERP_CONNECTORS } from '../functions/connectors/all-connectors.ts';
+import { secretArnVariable, type ConnectorDefinition } from '../functions/connectors/definition.ts';
+import { SANDBOXES } from './sandbox/catalog.ts';
+import type { RunningSandbox } from './sandbox/definition.ts';
 import { startHubspotSandbox, type HubspotSandbox } from './sandbox/hubspot/server.ts';
 import { startOdooSandbox, type OdooSandbox } from './sandbox/odoo/index.ts';
 import { LocalSqs } from './sqs/service.ts';
@@ -53,6 +57,8 @@ export interface RunningHub {
   readonly ingressUrl: string;
   readonly hubspotUrl: string | undefined;
   readonly odooUrl: string | undefined;
+  /** Sandboxes of other chosen connectors (Salesforce, NetSuite…), by system. */
+  readonly sandboxes: ReadonlyMap<string, RunningSandbox>;
   readonly dataDir: string;
   /** Milliseconds from `startHub` to ready. */
   readonly startupMs: number;
@@ -94,10 +100,37 @@ function listenError(variable: string, port: number, host: string) {
  * The environment each function gets locally, over its template environment: connector
  * settings from the hub's environment instead of Secrets Manager ARNs.
  */
-function connectorOverrides(environment: HubEnvironment, urls: { hubspot: string | undefined; odoo: string | undefined }) {
+function connectorOverrides(
+  environment: HubEnvironment,
+  urls: { hubspot: string | undefined; odoo: string | undefined },
+  chosen: readonly ConnectorDefinition<unknown>[],
+  sandboxEnvironment: Readonly<Record<string, string>>,
+) {
+  const variables = environment as Readonly<Record<string, unknown>>;
+  const valueOf = (name: string): string | undefined => {
+    const own = variables[name];
+    return typeof own === 'string' && own !== '' ? own : sandboxEnvironment[name];
+  };
+  const connectorVariables = new Set(
+    chosen.flatMap((connector) => [
+      ...Object.keys((connector.settings as { shape?: Record<string, unknown> }).shape ?? {}),
+      ...Object.values(connector.secrets).map((field) => field.variable),
+    ]),
+  );
   return (fn: LocalFunction): Record<string, string> => {
     const overrides: Record<string, string> = {};
     const has = (name: string) => name in fn.environment;
+    if (has('CRM_SYSTEM')) {
+      // Step runners: the chosen connectors' settings and secrets from the environment (or their sandbox), not Secrets Manager.
+      for (const connector of chosen) {
+        if (connector.system === 'hubspot' || connector.system === 'odoo') continue;
+        overrides[secretArnVariable(connector.system)] = '';
+        for (const name of connectorVariables) {
+          const value = valueOf(name);
+          if (value !== undefined) overrides[name] = value;
+        }
+      }
+    }
     if (has('HUBSPOT_SECRET_ARN')) {
       overrides.HUBSPOT_SECRET_ARN = '';
       overrides.HUBSPOT_ACCESS_TOKEN = environment.HUBSPOT_ACCESS_TOKEN;
@@ -133,6 +166,10 @@ function connectorOverrides(environment: HubEnvironment, urls: { hubspot: string
         const value = environment[name];
         if (value !== undefined) overrides[name] = value;
       }
+      // What a chosen CRM's sandbox tells the webhook route (its org id, its webhook credentials).
+      for (const [name, value] of Object.entries(sandboxEnvironment)) {
+        if (!connectorVariables.has(name) && overrides[name] === undefined) overrides[name] = valueOf(name) ?? value;
+      }
     }
     return overrides;
   };
@@ -154,7 +191,15 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     stops.length = 0;
   };
   try {
-    const synth = synthesizeCached({ projectRoot: PROJECT_ROOT, cacheDir: join(dataDir, 'synth') });
+    const crmConnector = CRM_CONNECTORS.get(env.CRM_SYSTEM as never);
+    const erpConnector = ERP_CONNECTORS.get(env.ERP_SYSTEM as never);
+    if (crmConnector === undefined) throw new Error(`CRM_SYSTEM: no CRM connector "${env.CRM_SYSTEM}" (known: ${[...CRM_CONNECTORS.keys()].join(', ')})`);
+    if (erpConnector === undefined) throw new Error(`ERP_SYSTEM: no ERP connector "${env.ERP_SYSTEM}" (known: ${[...ERP_CONNECTORS.keys()].join(', ')})`);
+    const synth = synthesizeCached({
+      projectRoot: PROJECT_ROOT,
+      cacheDir: join(dataDir, 'synth'),
+      ...(env.CRM_SYSTEM === 'hubspot' && env.ERP_SYSTEM === 'odoo' ? {} : { context: { crm: env.CRM_SYSTEM, erp: env.ERP_SYSTEM } }),
+    });
     log(`template ${synth.stackName} ${synth.cached ? 'from cache' : 'synthesized'} (${synth.hash})`);
 
     const awsPort = await portFor(host, env.HARMONY_AWS_PORT);
@@ -163,7 +208,24 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
 
     let hubspot: HubspotSandbox | undefined;
     let odoo: OdooSandbox | undefined;
+    const sandboxes = new Map<string, RunningSandbox>();
+    let sandboxEnvironment: Record<string, string> = {};
     if (env.HARMONY_SANDBOXES) {
+      for (const system of [env.CRM_SYSTEM, env.ERP_SYSTEM]) {
+        const definition = SANDBOXES.get(system);
+        if (definition === undefined) continue;
+        const configured = (env as Readonly<Record<string, unknown>>)[definition.portVariable];
+        const port = configured === undefined ? definition.defaultPort : Number(configured);
+        if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`${definition.portVariable}: expected a port number, got ${JSON.stringify(configured)}`);
+        const sandbox = await definition
+          .start({ host, port, dataDir: join(dataDir, 'sandbox', system), ingressUrl: `http://${host}:${ingressPort}`, log })
+          .catch((error: NodeJS.ErrnoException) => Promise.reject(listenError(definition.portVariable, port, host)(error)));
+        stops.push(() => sandbox.close());
+        sandboxes.set(system, sandbox);
+        sandboxEnvironment = { ...sandboxEnvironment, ...sandbox.environment };
+      }
+    }
+    if (env.HARMONY_SANDBOXES && env.CRM_SYSTEM === 'hubspot') {
       hubspot = await startHubspotSandbox({
         port: env.HARMONY_HUBSPOT_PORT,
         host,
@@ -173,6 +235,8 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
         webhookUrl: `http://${host}:${ingressPort}/webhooks/hubspot`,
       }).catch((error: NodeJS.ErrnoException) => Promise.reject(listenError('HARMONY_HUBSPOT_PORT', env.HARMONY_HUBSPOT_PORT, host)(error)));
       stops.push(() => hubspot!.close());
+    }
+    if (env.HARMONY_SANDBOXES && env.ERP_SYSTEM === 'odoo') {
       odoo = await startOdooSandbox({
         port: env.HARMONY_ODOO_PORT,
         host,
@@ -215,7 +279,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
 
     const functions = functionsOf(
       resolver,
-      connectorOverrides(env, { hubspot: hubspot?.url, odoo: odoo?.url }),
+      connectorOverrides(env, { hubspot: hubspot?.url, odoo: odoo?.url }, [crmConnector, erpConnector], sandboxEnvironment),
     );
     const runtime = new LocalLambdaRuntime({
       functions,
@@ -340,6 +404,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
       ingressUrl: ingress.url,
       hubspotUrl: hubspot?.url,
       odooUrl: odoo?.url,
+      sandboxes,
       dataDir,
       startupMs: performance.now() - started,
       synthCached: synth.cached,

@@ -17,6 +17,7 @@ try {
       `  AWS endpoint  ${hub.awsEndpoint}   (AWS_ENDPOINT_URL=${hub.awsEndpoint} for the AWS CLI and SDKs)`,
       ...(hub.hubspotUrl === undefined ? [] : [`  sandbox CRM   ${hub.hubspotUrl}   (HubSpot-compatible)`]),
       ...(hub.odooUrl === undefined ? [] : [`  sandbox ERP   ${hub.odooUrl}   (Odoo-compatible)`]),
+      ...[...hub.sandboxes].map(([system, sandbox]) => `  sandbox       ${sandbox.url}   (${system}-compatible)`),
       `  data          ${hub.dataDir}`,
       '',
       'Not emulated locally (named, not ignored):',

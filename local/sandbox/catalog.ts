@@ -1,0 +1,9 @@
+/**
+ * The sandboxes of the connectors besides HubSpot and Odoo (which the hub starts itself,
+ * with their long-standing settings), by system. `npm start` runs the one the chosen
+ * CRM or ERP needs.
+ */
+import type { SandboxDefinition } from './definition.ts';
+
+/** Sandboxes by connector system. */
+export const SANDBOXES: ReadonlyMap<string, SandboxDefinition> = new Map<string, SandboxDefinition>([]);
