@@ -291,6 +291,10 @@ export async function startHubspotSandbox(options: HubspotSandboxOptions): Promi
     if (fault?.kind === 'timeout') return; // Held until close() ends the connection.
     if (fault?.kind === '429') return send(response, rateLimited(fault.retryAfterSeconds));
     if (fault?.kind === '500') return send(response, internalError());
+    if (fault?.kind === 'malformed') {
+      response.writeHead(200, { 'content-type': 'application/json;charset=utf-8' });
+      return void response.end('{"id":"1","properties":{"dealname":"trunc');
+    }
     const answer = request.headers.authorization !== `Bearer ${options.accessToken}`
       ? unauthorized()
       : ((bypass ? undefined : takeCanned(operation)) ?? crm(method, type, rest, url.searchParams, body, `http://${request.headers.host ?? host}`));

@@ -174,6 +174,11 @@ export async function startOdooSandbox(options: OdooSandboxOptions): Promise<Odo
       response.on('close', () => held.delete(response));
       return true;
     }
+    if (fault.kind === 'malformed') {
+      // A proxy's truncated answer: neither a JSON-RPC nor an XML-RPC response.
+      send(response, 200, 'application/json', '{"jsonrpc": "2.0", "id": 1, "result": [{"id": 4');
+      return true;
+    }
     if (fault.kind === '429') {
       send(response, 429, 'text/html; charset=utf-8', '<html><head><title>429 Too Many Requests</title></head><body><h1>429 Too Many Requests</h1></body></html>\n', {
         'Retry-After': String(fault.retryAfterSeconds),
