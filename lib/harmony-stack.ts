@@ -4,6 +4,7 @@ import type { Construct } from 'constructs';
 import type { TriggerSettings } from '../functions/core/flow.ts';
 import { HarmonyAlarms } from './constructs/alarms.ts';
 import { ConnectorSecrets } from './constructs/connector-secrets.ts';
+import { EventSchemas } from './constructs/event-schemas.ts';
 import { CRM_CONNECTORS, ERP_CONNECTORS } from '../functions/connectors/all-connectors.ts';
 import { secretArnVariable } from '../functions/connectors/definition.ts';
 import { HarmonyDashboard } from './constructs/dashboard.ts';
@@ -106,6 +107,7 @@ export class HarmonyStack extends Stack {
     this.dataKey = new DataKey(this, 'DataKey');
     const key = this.dataKey.key;
     this.hubBus = new HubBus(this, 'HubBus');
+    new EventSchemas(this, 'EventSchemas', { registryName: `${this.stackName}-hub-events` });
     this.stores = new HarmonyStores(this, 'Stores', { key, deletionProtection: props.deletionProtection ?? true });
     const inbound = props.inboundSources ?? {};
     const crmConnector = CRM_CONNECTORS.get(this.crm);

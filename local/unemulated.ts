@@ -43,6 +43,8 @@ const STAND_INS: Readonly<Record<string, string>> = {
   'AWS::CloudWatch::Dashboard': 'no dashboard locally',
   'AWS::Chatbot::SlackChannelConfiguration': 'set SLACK_WEBHOOK_URL for Slack alarms locally',
   'AWS::Lambda::Permission': 'no resource policies locally',
+  'AWS::EventSchemas::Registry': 'the bus event schemas are in docs/events/ (npm run docs:api)',
+  'AWS::EventSchemas::Schema': 'the bus event schemas are in docs/events/ (npm run docs:api)',
   'AWS::Lambda::EventInvokeConfig': 'asynchronous invocation settings are not emulated (alarms reach Slack directly)',
 };
 

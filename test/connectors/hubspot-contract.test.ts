@@ -1,11 +1,12 @@
 /** The HubSpot adapter passes the shared CrmPort contract against the HubSpot sandbox. */
 import { Client } from '@hubspot/api-client';
+import { AssociationSpecAssociationCategoryEnum } from '@hubspot/api-client/lib/codegen/crm/deals/models/AssociationSpec.js';
 import { HubspotCrm } from '../../functions/connectors/crm/hubspot/index.ts';
 import { startHubspotSandbox } from '../../local/sandbox/hubspot/server.ts';
 import { describeCrmPortContract, type SeededDeal } from '../contracts/crm-port-contract.ts';
 
 const TOKEN = 'pat-na1-contract-token';
-const association = (id: string, typeId: number) => ({ to: { id }, types: [{ associationCategory: 'HUBSPOT_DEFINED' as const, associationTypeId: typeId }] });
+const association = (id: string, typeId: number) => ({ to: { id }, types: [{ associationCategory: AssociationSpecAssociationCategoryEnum.HubspotDefined, associationTypeId: typeId }] });
 
 describeCrmPortContract(
   'HubSpot',
