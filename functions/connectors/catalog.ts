@@ -19,14 +19,17 @@ export type ErpSystem = (typeof ERP_SYSTEMS)[number];
 
 /** Loads the declaration of a CRM connector; throws naming the known ones for any other name. */
 export async function loadCrmConnector(system: string): Promise<CrmConnectorDefinition> {
-  const wanted = process.env.HARMONY_BUNDLED_CRM ?? system;
-  if (wanted === 'hubspot' && system === 'hubspot') return (await import('./crm/hubspot/connector.ts')).hubspotConnector;
+  // Each guard names the define itself: esbuild folds `"odoo" === "hubspot"` only when the literal is inline.
+  if (system === 'hubspot' && (process.env.HARMONY_BUNDLED_CRM === undefined || process.env.HARMONY_BUNDLED_CRM === 'hubspot')) {
+    return (await import('./crm/hubspot/connector.ts')).hubspotConnector;
+  }
   throw new Error(`Invalid configuration — CRM_SYSTEM: no CRM connector "${system}" in this build (known: ${CRM_SYSTEMS.join(', ')})`);
 }
 
 /** Loads the declaration of an ERP connector; throws naming the known ones for any other name. */
 export async function loadErpConnector(system: string): Promise<ErpConnectorDefinition> {
-  const wanted = process.env.HARMONY_BUNDLED_ERP ?? system;
-  if (wanted === 'odoo' && system === 'odoo') return (await import('./erp/odoo/connector.ts')).odooConnector;
+  if (system === 'odoo' && (process.env.HARMONY_BUNDLED_ERP === undefined || process.env.HARMONY_BUNDLED_ERP === 'odoo')) {
+    return (await import('./erp/odoo/connector.ts')).odooConnector;
+  }
   throw new Error(`Invalid configuration — ERP_SYSTEM: no ERP connector "${system}" in this build (known: ${ERP_SYSTEMS.join(', ')})`);
 }
