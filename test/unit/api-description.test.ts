@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { withConnectorMatrix } from '../../functions/connectors/matrix.ts';
 import { BUS_EVENTS, busEventJsonSchema, openApiDocument, schemaNameOf } from '../../functions/core/api-description.ts';
 import { webhookSources } from '../../functions/core/ingress/webhook-sources.ts';
 import { synthHarmony } from '../support/synth.ts';
@@ -16,6 +17,11 @@ const committed = (path: string): unknown => JSON.parse(readFileSync(join(docs, 
 describe('docs/ is what the schemas generate (run npm run docs:api after changing them)', () => {
   it('docs/openapi.json', () => {
     expect(committed('openapi.json')).toEqual(openApiDocument());
+  });
+
+  it("README.md's connector matrix", () => {
+    const readme = readFileSync(join(docs, '..', 'README.md'), 'utf8');
+    expect(readme).toBe(withConnectorMatrix(readme));
   });
 
   it.each(BUS_EVENTS.map((event) => [schemaNameOf(event), event] as const))('docs/events/%s.schema.json', (name, event) => {

@@ -22,7 +22,7 @@ export const odooConnector: ErpConnectorDefinition<typeof OdooSettings> = {
   },
   capabilities: {
     auth: 'API key (external API)',
-    inbound: 'JWT callbacks (`/callbacks/odoo`)',
+    inbound: '— (statuses by JWT callback from a middleware: `POST /callbacks/{system}`)',
     read: 'sale.order, res.partner, product.product (JSON-RPC execute_kw)',
     write: 'res.partner create, sale.order create / action_confirm',
     cancel: 'sale.order action_cancel (forced past the wizard)',
