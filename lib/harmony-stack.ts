@@ -5,6 +5,7 @@ import type { TriggerSettings } from '../functions/core/flow.ts';
 import { HarmonyAlarms } from './constructs/alarms.ts';
 import { ConnectorSecrets } from './constructs/connector-secrets.ts';
 import { EventSchemas } from './constructs/event-schemas.ts';
+import { ErpStatusPoller } from './constructs/erp-status-poller.ts';
 import { CRM_CONNECTORS, ERP_CONNECTORS } from '../functions/connectors/all-connectors.ts';
 import { secretArnVariable } from '../functions/connectors/definition.ts';
 import { HarmonyDashboard } from './constructs/dashboard.ts';
@@ -163,6 +164,20 @@ export class HarmonyStack extends Stack {
     if (this.alarms.notifier !== undefined) this.dashboard.addFunction(this.alarms.notifier, 'Slack notifier');
     if (this.alarms.notifierDeadLetterQueue !== undefined) {
       this.dashboard.addQueue(this.alarms.notifierDeadLetterQueue, 'Slack notifier DLQ');
+    }
+
+    if (erpConnector.pollsStatuses === true) {
+      const statuses = new ErpStatusPoller(this, 'ErpStatusPoller', {
+        bus: this.hubBus.bus,
+        idempotencyTable: this.stores.idempotencyTable,
+        auditTable: this.stores.auditTable,
+        key,
+        connectorEnvironment: this.connectorEnvironment,
+        erpSecret: this.secrets.erp,
+      });
+      this.alarms.watchQueue(statuses.rejectedQueue, { isDeadLetter: true, name: 'erp-rejected-records' });
+      this.alarms.watchFunction(statuses.poller, { name: 'erp-status-poller' });
+      this.dashboard.addQueue(statuses.rejectedQueue, 'ERP rejected records');
     }
 
     this.pipelines = new Map(

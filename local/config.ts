@@ -32,6 +32,8 @@ export const HubEnvironment = z.looseObject({
   HARMONY_ODOO_PORT: Port.default(4020),
   /** `false` to run against real systems given by HUBSPOT_BASE_URL / ODOO_URL instead of the sandboxes. */
   HARMONY_SANDBOXES: z.enum(['true', 'false']).default('true').transform((value) => value === 'true'),
+  /** Runs every scheduled rule (the ERP status poller…) at this interval instead of its own, in seconds. */
+  HARMONY_SCHEDULE_INTERVAL_SECONDS: z.coerce.number().positive().optional(),
   /** How often alarms are evaluated, in seconds. */
   HARMONY_ALARM_INTERVAL_SECONDS: z.coerce.number().positive().default(10),
   /** Most instances (worker threads) of one function at once; a function's reserved concurrency lowers it. */

@@ -17,6 +17,7 @@ import type { HubEnvironment } from './config.ts';
 import { startDynaliteThread } from './dynamodb/dynalite-thread.ts';
 import { startAwsEndpoint } from './endpoint/server.ts';
 import { LocalEventBridge } from './eventbridge/service.ts';
+import { runSchedules, schedulesOf } from './eventbridge/schedules.ts';
 import { startIngress, type Ingress } from './ingress/server.ts';
 import { freePort } from './net/free-port.ts';
 import { functionsOf, unsupportedFunctionsOf, type LocalFunction } from './lambda/functions.ts';
@@ -332,6 +333,17 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     stops.push(() => mappings.stop());
     await stepFunctions.resume();
 
+    const scheduled = schedulesOf(resolver, functions);
+    const stopSchedules = runSchedules(scheduled.schedules, {
+      invoke: (logicalId, event) => runtime.invoke(logicalId, event),
+      region: REGION,
+      accountId: ACCOUNT_ID,
+      ruleArn: (logicalId) => resolver.getAtt(logicalId, 'Arn'),
+      ...(env.HARMONY_SCHEDULE_INTERVAL_SECONDS === undefined ? {} : { intervalMs: env.HARMONY_SCHEDULE_INTERVAL_SECONDS * 1000 }),
+      log,
+    });
+    stops.push(async () => stopSchedules());
+
     let apiServerErrors = 0;
     let ready = false;
     const ingestFunction = functions.find((fn) => fn.entry === 'functions/handlers/ingest.ts');
@@ -396,6 +408,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
       ...describeUnemulated(synth.template),
       ...unsupportedFunctionsOf(resolver).map((fn) => `Lambda ${fn.functionName}: ${fn.reason}`),
       ...mappings.unsupported.map((mapping) => `event source mapping ${mapping.logicalId}: ${mapping.reason}`),
+      ...scheduled.unsupported.map((line) => `schedule ${line}`),
       ...alarms.unsupported.map((line) => `alarm ${line}`),
     ];
     ready = true;

@@ -62,6 +62,11 @@ export interface ConnectorDefinition<Port, Settings extends z.ZodType = z.ZodTyp
    */
   readonly secrets: Readonly<Record<string, SecretField>>;
   readonly capabilities: ConnectorCapabilities;
+  /**
+   * The ERP tells of status changes only when polled (`ErpPort.pollStatusUpdates`): the
+   * stack adds the scheduled status poller and its rejected-records queue.
+   */
+  readonly pollsStatuses?: boolean;
   /** Builds the adapter; throws naming the setting when the configuration cannot work. */
   create(settings: z.infer<Settings>, secrets: Readonly<Record<string, string | undefined>>, runtime: ConnectorRuntime): Port;
 }

@@ -8,6 +8,7 @@
 import * as z from 'zod';
 import { readEnv } from '../core/env.ts';
 import { readSecret } from '../core/secrets.ts';
+import { DynamoTokenBucket, parseRateLimits } from '../core/dynamo-token-bucket.ts';
 import type { RateLimiter } from '../core/rate-limit.ts';
 import { loadCrmConnector, loadErpConnector } from './catalog.ts';
 import type { CrmPort } from './crm/port.ts';
@@ -28,6 +29,15 @@ export type ConnectorEnvironment = z.infer<typeof ConnectorEnvironment>;
  * Central 6,000 per 5 min, Pipedrive's token budget), so one deployment never trips it.
  */
 export const DEFAULT_RATE_BUDGET = { perSecond: 8, burst: 20 } as const;
+
+/**
+ * The vendor rate budgets every instance of every function shares, in the idempotency
+ * table; `limits` is CONNECTOR_RATE_LIMITS (`system=perSecond/burst …`).
+ */
+export function sharedRateLimiter(tableName: string, limits: string | undefined): RateLimiter {
+  const budgets = parseRateLimits('CONNECTOR_RATE_LIMITS', limits);
+  return new DynamoTokenBucket({ tableName, budgetFor: (target) => budgets.get(target.split(':')[0] ?? '') ?? DEFAULT_RATE_BUDGET });
+}
 
 /** The adapters of one deployment. */
 export interface Connectors {

@@ -102,6 +102,8 @@ export const OrderStatusChangedDetail = z.object({
   system: z.string().min(1),
   /** The ERP's order reference, e.g. `S00042`. */
   orderRef: z.string().min(1),
+  /** The CRM deal's qualified id the order carries, when the ERP reports it (polled ERPs do). */
+  externalRef: z.string().min(1).optional(),
   status: OrderStatus,
   /** When the status changed in the ERP (not when Harmony heard of it): out-of-order updates are told apart by it. */
   occurredAt: Instant,

@@ -5,10 +5,9 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { flows } from '../../flows/index.ts';
-import { ConnectorEnvironment, DEFAULT_RATE_BUDGET, connectorsFor } from '../connectors/registry.ts';
+import { ConnectorEnvironment, connectorsFor, sharedRateLimiter } from '../connectors/registry.ts';
 import { AuditLog } from '../core/audit.ts';
 import { DynamoClaimStore } from '../core/claims.ts';
-import { DynamoTokenBucket, parseRateLimits } from '../core/dynamo-token-bucket.ts';
 import { readEnv } from '../core/env.ts';
 import { logger, metrics } from '../core/observability.ts';
 import { runStep } from '../core/step-runner.ts';
@@ -25,11 +24,7 @@ const env = readEnv(
 const flow = flows[env.FLOW_NAME]!;
 const audit = new AuditLog(env.AUDIT_TABLE);
 const claims = new DynamoClaimStore(env.IDEMPOTENCY_TABLE);
-const rateLimits = parseRateLimits('CONNECTOR_RATE_LIMITS', env.CONNECTOR_RATE_LIMITS);
-const rateLimiter = new DynamoTokenBucket({
-  tableName: env.IDEMPOTENCY_TABLE,
-  budgetFor: (target) => rateLimits.get(target.split(':')[0] ?? '') ?? DEFAULT_RATE_BUDGET,
-});
+const rateLimiter = sharedRateLimiter(env.IDEMPOTENCY_TABLE, env.CONNECTOR_RATE_LIMITS);
 
 /** Runs the requested step with this deployment's connectors. */
 async function runFlowStep(request: unknown, context: Context) {

@@ -53,6 +53,41 @@ export interface ErpOrder {
   readonly currency: string;
 }
 
+/** A status the ERP reported for one of its orders, read by polling (files, a delta API). */
+export interface ErpStatusUpdate {
+  /** The ERP's order number, e.g. `AB-000123`. */
+  readonly orderRef: string;
+  /** The CRM deal's qualified id the order carries, when the ERP reports it. */
+  readonly externalRef?: string;
+  readonly status: ErpOrderStatus;
+  /** When the status changed in the ERP (ISO 8601 with offset). */
+  readonly occurredAt: string;
+  /** Unique and stable per reported change (e.g. a file's checksum and line): the dedup key. */
+  readonly sourceId: string;
+}
+
+/** A record the ERP sent that Harmony could not read: it goes to a DLQ with where it was and why. */
+export interface ErpRejectedRecord {
+  /** Where it came from, e.g. the status file's name. */
+  readonly source: string;
+  /** 1-based line (or row) number in that source. */
+  readonly line: number;
+  readonly raw: string;
+  readonly reason: string;
+}
+
+/** What one poll of an ERP's status feed found. */
+export interface ErpStatusPoll {
+  readonly updates: readonly ErpStatusUpdate[];
+  readonly rejected: readonly ErpRejectedRecord[];
+  /**
+   * Marks what this poll returned as consumed (moves the files, advances the cursor). The
+   * poller calls it only once every update is on the bus and every rejected record in the
+   * DLQ: a crash before it means the next poll returns them again (deduplicated by sourceId).
+   */
+  acknowledge(): Promise<void>;
+}
+
 /** The ERP side of every flow. Every write is idempotent. */
 export interface ErpPort {
   /** Short vendor name, e.g. `odoo`. */
@@ -68,4 +103,11 @@ export interface ErpPort {
   /** Cancels an order so that it really ends cancelled. Cancelling a cancelled order is a no-op. */
   cancelSalesOrder(orderId: string): Promise<ErpOrder>;
   getSalesOrder(orderId: string): Promise<ErpOrder>;
+  /**
+   * For ERPs that tell of status changes only when asked (files they drop, a delta API):
+   * the changes since the last acknowledged poll. A record that cannot be read is returned
+   * as rejected and the rest of its source is still read. Absent for ERPs that push
+   * (webhooks, callbacks).
+   */
+  pollStatusUpdates?(): Promise<ErpStatusPoll>;
 }
