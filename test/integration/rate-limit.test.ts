@@ -128,3 +128,25 @@ describe('parseRateLimits', () => {
     expect(() => parseRateLimits('CONNECTOR_RATE_LIMITS', 'sap=0/10')).toThrow(/above 0/);
   });
 });
+
+describe('adapters share the budget', () => {
+  it("a HubSpot 429 with Retry-After holds off another instance's calls without reaching HubSpot", async () => {
+    const { startHubspotSandbox } = await import('../../local/sandbox/hubspot/server.ts');
+    const { HubspotCrm } = await import('../../functions/connectors/crm/hubspot/index.ts');
+    const sandbox = await startHubspotSandbox({ accessToken: 'pat-rate-limit', clientSecret: 'x' });
+    try {
+      const limiter = () => new DynamoTokenBucket({ tableName: stores.idempotencyTable, budgetFor: () => ({ perSecond: 10, burst: 10 }) });
+      const first = new HubspotCrm({ accessToken: 'pat-rate-limit', basePath: sandbox.url, timeoutMs: 2000, rateLimiter: limiter() });
+      const second = new HubspotCrm({ accessToken: 'pat-rate-limit', basePath: sandbox.url, timeoutMs: 2000, rateLimiter: limiter() });
+      await fetch(`${sandbox.url}/__sandbox/faults`, { method: 'POST', body: JSON.stringify({ kind: '429', count: 1, retryAfterSeconds: 60 }) });
+      const throttled = await outcome(first.getDeal('4001').then(() => undefined));
+      expect((throttled as RetryableError).retryAfterSeconds).toBe(60);
+      const held = await outcome(second.getDeal('4001').then(() => undefined));
+      expect(held).toBeInstanceOf(RetryableError);
+      expect((held as RetryableError).code).toBe('rate-budget');
+      expect((held as RetryableError).retryAfterSeconds).toBeGreaterThan(55);
+    } finally {
+      await sandbox.close();
+    }
+  });
+});

@@ -20,6 +20,8 @@ import * as deals from '@hubspot/api-client/lib/codegen/crm/deals/index.js';
 import * as lineItems from '@hubspot/api-client/lib/codegen/crm/line_items/index.js';
 import { ApiClientConfigurator } from '@hubspot/api-client/lib/src/configuration/ApiClientConfigurator.js';
 import * as z from 'zod';
+import type { RateLimiter } from '../../../core/rate-limit.ts';
+import { retryAfterSeconds as parseRetryAfter } from '../../../core/vendor-http.ts';
 import { PermanentError, RetryableError, errorForHttpStatus } from '../../../core/errors.ts';
 
 /** HubSpot's public API origin. */
@@ -39,6 +41,8 @@ export interface HubspotClientOptions {
    * fails with a `RetryableError`. @default DEFAULT_HUBSPOT_TIMEOUT_MS
    */
   readonly timeoutMs?: number;
+  /** The portal's request budget, shared by every instance. @default none */
+  readonly rateLimiter?: RateLimiter | undefined;
 }
 
 /**
@@ -108,10 +112,16 @@ export function createHubspotTransport(options: HubspotClientOptions): HubspotTr
   return {
     client,
     async call(operation, request) {
+      const target = `hubspot:${options.accessToken.slice(-8)}`;
+      await options.rateLimiter?.acquire(target, { maxWaitMs: timeoutMs });
       try {
         return await request(client);
       } catch (error) {
-        throw classifyHubspotFailure(error, operation, timeoutMs);
+        const classified = classifyHubspotFailure(error, operation, timeoutMs);
+        if (classified instanceof RetryableError && classified.code === '429' && classified.retryAfterSeconds !== undefined) {
+          await options.rateLimiter?.backOff(target, classified.retryAfterSeconds);
+        }
+        throw classified;
       }
     },
   };
@@ -185,7 +195,7 @@ function classifyHttpFailure(failure: HubspotHttpFailure, operation: string): Re
   if (body?.correlationId !== undefined) message += ` (correlationId ${body.correlationId})`;
   const retryAfterSeconds =
     failure.status === 429 || failure.status === 503
-      ? (parseRetryAfter(failure.headers['retry-after']) ?? retryAfterForPolicy(body?.policyName, body?.message))
+      ? (parseRetryAfter(failure.headers['retry-after'] ?? null) ?? retryAfterForPolicy(body?.policyName, body?.message))
       : undefined;
   return errorForHttpStatus(failure.status, message, {
     system: 'hubspot',
@@ -204,15 +214,6 @@ function parseErrorBody(text: string): z.infer<typeof HubspotErrorBody> | undefi
   }
 }
 
-/** `Retry-After` as delta-seconds or HTTP-date (RFC 9110 §10.2.3), in whole seconds. */
-function parseRetryAfter(value: string | undefined, now: number = Date.now()): number | undefined {
-  if (value === undefined || value.trim() === '') return undefined;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed);
-  const date = Date.parse(trimmed);
-  if (Number.isNaN(date)) return undefined;
-  return Math.max(0, Math.ceil((date - now) / 1000));
-}
 
 /**
  * HubSpot often sends no Retry-After; its limit policies say how long the window is.

@@ -37,6 +37,7 @@ export const hubspotConnector: CrmConnectorDefinition<typeof HubspotSettings> = 
         : { basePath: checkOutboundUrl('HUBSPOT_BASE_URL', settings.HUBSPOT_BASE_URL).toString().replace(/\/$/, '') }),
       ...(settings.HUBSPOT_VAT_PROPERTY === undefined ? {} : { vatProperty: settings.HUBSPOT_VAT_PROPERTY }),
       timeoutMs: runtime.timeoutMs,
+      rateLimiter: runtime.rateLimiter,
     });
   },
 };

@@ -3,6 +3,7 @@
  * items through the CRM v3 objects API, and writes Harmony's ERP status back to it.
  */
 import { PermanentError } from '../../../core/errors.ts';
+import type { RateLimiter } from '../../../core/rate-limit.ts';
 import type { CrmPort, Deal, DealSyncUpdate } from '../port.ts';
 import { createHubspotTransport, type HubspotTransport } from './client.ts';
 import {
@@ -30,6 +31,8 @@ export interface HubspotCrmOptions {
   readonly vatProperty?: string;
   /** Socket silence before a call fails as retryable. @default 10000 */
   readonly timeoutMs?: number;
+  /** The portal's request budget, shared by every instance. @default none */
+  readonly rateLimiter?: RateLimiter | undefined;
   /** ISO 4217 code for deals without `deal_currency_code` (the portal's company currency). */
   readonly defaultCurrency?: string;
 }

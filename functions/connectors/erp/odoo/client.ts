@@ -6,7 +6,9 @@
  * partners or orders; that is `mapping.ts` and `index.ts`.
  */
 import * as z from 'zod';
-import { errorForHttpStatus, PermanentError, RetryableError } from '../../../core/errors.ts';
+import { PermanentError, RetryableError } from '../../../core/errors.ts';
+import type { RateLimiter } from '../../../core/rate-limit.ts';
+import { VendorHttp } from '../../../core/vendor-http.ts';
 
 const SYSTEM = 'odoo';
 
@@ -22,6 +24,8 @@ export interface OdooClientOptions {
   readonly apiKey: string;
   /** Per-request timeout in milliseconds. @default 30000 */
   readonly timeoutMs?: number;
+  /** The shared request budget of this Odoo. @default none */
+  readonly rateLimiter?: RateLimiter | undefined;
 }
 
 const ClientOptions = z.object({
@@ -86,6 +90,7 @@ export class OdooClient {
   private uid: number | undefined;
   private authenticating: Promise<number> | undefined;
   private requestId = 0;
+  private readonly http: VendorHttp;
 
   constructor(options: OdooClientOptions) {
     const parsed = ClientOptions.safeParse(options);
@@ -94,6 +99,13 @@ export class OdooClient {
     }
     this.options = parsed.data;
     this.endpoint = `${parsed.data.url.replace(/\/+$/, '')}/jsonrpc`;
+    this.http = new VendorHttp({
+      system: SYSTEM,
+      timeoutMs: parsed.data.timeoutMs,
+      rateLimiter: options.rateLimiter,
+      rateLimitTarget: `${SYSTEM}:${new URL(parsed.data.url).host}/${parsed.data.db}`,
+      describeFailure: () => '',
+    });
   }
 
   /**
@@ -159,40 +171,13 @@ export class OdooClient {
   private async call(service: 'common' | 'object', method: string, args: readonly unknown[], operation: string): Promise<z.infer<typeof JsonRpcResponse>> {
     const id = ++this.requestId;
     const body = JSON.stringify({ jsonrpc: '2.0', method: 'call', params: { service, method, args }, id });
-    let status: number;
-    let text: string;
-    let retryAfter: string | null;
-    try {
-      const response = await fetch(this.endpoint, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-        body,
-        signal: AbortSignal.timeout(this.options.timeoutMs),
-      });
-      status = response.status;
-      retryAfter = response.headers.get('retry-after');
-      text = await response.text();
-    } catch (error) {
-      if (isTimeout(error)) {
-        throw new RetryableError(`Odoo did not answer ${operation} within ${this.options.timeoutMs} ms`, {
-          system: SYSTEM,
-          code: 'timeout',
-          cause: error,
-        });
-      }
-      throw new RetryableError(`Could not reach Odoo for ${operation}: ${describe(error)}`, {
-        system: SYSTEM,
-        code: 'network',
-        cause: error,
-      });
-    }
-    if (status < 200 || status > 299) {
-      const retryAfterSeconds = parseRetryAfter(retryAfter);
-      throw errorForHttpStatus(status, `Odoo answered HTTP ${status} to ${operation}`, {
-        system: SYSTEM,
-        ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
-      });
-    }
+    const { text } = await this.http.request({
+      operation,
+      method: 'POST',
+      url: this.endpoint,
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body,
+    });
     let json: unknown;
     try {
       json = JSON.parse(text);
@@ -260,24 +245,5 @@ export function classifyServerError(error: OdooJsonRpcError, operation: string):
   return new PermanentError(`Odoo failed ${operation}: ${message}`, details);
 }
 
-function isTimeout(error: unknown): boolean {
-  return error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
-}
 
-function describe(error: unknown): string {
-  if (error instanceof Error) {
-    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
-    return `${error.message}${cause}`;
-  }
-  return String(error);
-}
 
-/** `Retry-After` as delta-seconds or an HTTP date; undefined when absent or unreadable. */
-export function parseRetryAfter(header: string | null): number | undefined {
-  if (header === null || header.trim() === '') return undefined;
-  const trimmed = header.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed);
-  const date = Date.parse(trimmed);
-  if (Number.isNaN(date)) return undefined;
-  return Math.max(0, Math.ceil((date - Date.now()) / 1000));
-}

@@ -36,6 +36,7 @@ export const odooConnector: ErpConnectorDefinition<typeof OdooSettings> = {
       username: settings.ODOO_USERNAME,
       apiKey: secrets.apiKey!,
       timeoutMs: runtime.timeoutMs,
+      rateLimiter: runtime.rateLimiter,
     });
   },
 };

@@ -6,6 +6,7 @@
  * confirm/cancel read the order back and act only when its state needs it.
  */
 import * as z from 'zod';
+import type { RateLimiter } from '../../../core/rate-limit.ts';
 import { PermanentError } from '../../../core/errors.ts';
 import type { Party } from '../../crm/port.ts';
 import type { CustomerUpsertResult, ErpOrder, ErpPort, SalesOrderDraft } from '../port.ts';
@@ -37,6 +38,8 @@ export interface OdooErpOptions {
   readonly apiKey: string;
   /** Per-request timeout in milliseconds. @default 30000 */
   readonly timeoutMs?: number;
+  /** The server's request budget, shared by every instance. @default none */
+  readonly rateLimiter?: RateLimiter | undefined;
   /** How long country ids, product ids by SKU and pricelists by currency are cached. @default 300000 (5 minutes) */
   readonly referenceDataTtlMs?: number;
 }
@@ -121,6 +124,7 @@ export class OdooErp implements ErpPort {
       username: options.username,
       apiKey: options.apiKey,
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+      rateLimiter: options.rateLimiter,
     });
     this.countries = new ReferenceCache(ttl);
     this.products = new ReferenceCache(ttl);
