@@ -7,6 +7,8 @@
 import { CRM_SYSTEMS, ERP_SYSTEMS, type CrmSystem, type ErpSystem } from './catalog.ts';
 import { hubspotConnector } from './crm/hubspot/connector.ts';
 import type { CrmConnectorDefinition, ErpConnectorDefinition } from './definition.ts';
+import { businessCentralConnector } from './erp/business-central/connector.ts';
+import { netsuiteConnector } from './erp/netsuite/connector.ts';
 import { odooConnector } from './erp/odoo/connector.ts';
 
 /** CRM connectors by system. */
@@ -17,6 +19,8 @@ export const CRM_CONNECTORS: ReadonlyMap<CrmSystem, CrmConnectorDefinition> = ne
 /** ERP connectors by system. */
 export const ERP_CONNECTORS: ReadonlyMap<ErpSystem, ErpConnectorDefinition> = new Map<ErpSystem, ErpConnectorDefinition>([
   ['odoo', odooConnector],
+  ['netsuite', netsuiteConnector],
+  ['business-central', businessCentralConnector],
 ]);
 
 for (const system of CRM_SYSTEMS) if (!CRM_CONNECTORS.has(system)) throw new Error(`all-connectors: CRM ${system} is in the catalog but not here`);

@@ -14,7 +14,7 @@ export const CRM_SYSTEMS = ['hubspot'] as const;
 export type CrmSystem = (typeof CRM_SYSTEMS)[number];
 
 /** ERPs Harmony has a connector for. */
-export const ERP_SYSTEMS = ['odoo'] as const;
+export const ERP_SYSTEMS = ['odoo', 'netsuite', 'business-central'] as const;
 export type ErpSystem = (typeof ERP_SYSTEMS)[number];
 
 /** Loads the declaration of a CRM connector; throws naming the known ones for any other name. */
@@ -30,6 +30,12 @@ export async function loadCrmConnector(system: string): Promise<CrmConnectorDefi
 export async function loadErpConnector(system: string): Promise<ErpConnectorDefinition> {
   if (system === 'odoo' && (process.env.HARMONY_BUNDLED_ERP === undefined || process.env.HARMONY_BUNDLED_ERP === 'odoo')) {
     return (await import('./erp/odoo/connector.ts')).odooConnector;
+  }
+  if (system === 'netsuite' && (process.env.HARMONY_BUNDLED_ERP === undefined || process.env.HARMONY_BUNDLED_ERP === 'netsuite')) {
+    return (await import('./erp/netsuite/connector.ts')).netsuiteConnector;
+  }
+  if (system === 'business-central' && (process.env.HARMONY_BUNDLED_ERP === undefined || process.env.HARMONY_BUNDLED_ERP === 'business-central')) {
+    return (await import('./erp/business-central/connector.ts')).businessCentralConnector;
   }
   throw new Error(`Invalid configuration — ERP_SYSTEM: no ERP connector "${system}" in this build (known: ${ERP_SYSTEMS.join(', ')})`);
 }

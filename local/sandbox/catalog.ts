@@ -4,6 +4,11 @@
  * CRM or ERP needs.
  */
 import type { SandboxDefinition } from './definition.ts';
+import { businessCentralSandbox } from './business-central/sandbox.ts';
+import { netsuiteSandbox } from './netsuite/sandbox.ts';
 
 /** Sandboxes by connector system. */
-export const SANDBOXES: ReadonlyMap<string, SandboxDefinition> = new Map<string, SandboxDefinition>([]);
+export const SANDBOXES: ReadonlyMap<string, SandboxDefinition> = new Map<string, SandboxDefinition>([
+  ['netsuite', netsuiteSandbox],
+  ['business-central', businessCentralSandbox],
+]);
