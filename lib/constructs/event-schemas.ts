@@ -24,7 +24,7 @@ export class EventSchemas extends Construct {
         description: event.description,
         content: JSON.stringify(busEventJsonSchema(event)),
       });
-      schema.addDependency(this.registry);
+      schema.node.addDependency(this.registry);
     }
   }
 }
