@@ -8,6 +8,7 @@ import { CRM_SYSTEMS, ERP_SYSTEMS, type CrmSystem, type ErpSystem } from './cata
 import { hubspotConnector } from './crm/hubspot/connector.ts';
 import type { CrmConnectorDefinition, ErpConnectorDefinition } from './definition.ts';
 import { businessCentralConnector } from './erp/business-central/connector.ts';
+import { dynamicsNavConnector } from './erp/dynamics-nav/connector.ts';
 import { netsuiteConnector } from './erp/netsuite/connector.ts';
 import { odooConnector } from './erp/odoo/connector.ts';
 
@@ -21,6 +22,7 @@ export const ERP_CONNECTORS: ReadonlyMap<ErpSystem, ErpConnectorDefinition> = ne
   ['odoo', odooConnector],
   ['netsuite', netsuiteConnector],
   ['business-central', businessCentralConnector],
+  ['dynamics-nav', dynamicsNavConnector],
 ]);
 
 for (const system of CRM_SYSTEMS) if (!CRM_CONNECTORS.has(system)) throw new Error(`all-connectors: CRM ${system} is in the catalog but not here`);

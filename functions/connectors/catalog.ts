@@ -14,7 +14,7 @@ export const CRM_SYSTEMS = ['hubspot'] as const;
 export type CrmSystem = (typeof CRM_SYSTEMS)[number];
 
 /** ERPs Harmony has a connector for. */
-export const ERP_SYSTEMS = ['odoo', 'netsuite', 'business-central'] as const;
+export const ERP_SYSTEMS = ['odoo', 'netsuite', 'business-central', 'dynamics-nav'] as const;
 export type ErpSystem = (typeof ERP_SYSTEMS)[number];
 
 /** Loads the declaration of a CRM connector; throws naming the known ones for any other name. */
@@ -36,6 +36,9 @@ export async function loadErpConnector(system: string): Promise<ErpConnectorDefi
   }
   if (system === 'business-central' && (process.env.HARMONY_BUNDLED_ERP === undefined || process.env.HARMONY_BUNDLED_ERP === 'business-central')) {
     return (await import('./erp/business-central/connector.ts')).businessCentralConnector;
+  }
+  if (system === 'dynamics-nav' && (process.env.HARMONY_BUNDLED_ERP === undefined || process.env.HARMONY_BUNDLED_ERP === 'dynamics-nav')) {
+    return (await import('./erp/dynamics-nav/connector.ts')).dynamicsNavConnector;
   }
   throw new Error(`Invalid configuration — ERP_SYSTEM: no ERP connector "${system}" in this build (known: ${ERP_SYSTEMS.join(', ')})`);
 }

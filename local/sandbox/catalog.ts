@@ -5,10 +5,12 @@
  */
 import type { SandboxDefinition } from './definition.ts';
 import { businessCentralSandbox } from './business-central/sandbox.ts';
+import { dynamicsNavSandbox } from './dynamics-nav/sandbox.ts';
 import { netsuiteSandbox } from './netsuite/sandbox.ts';
 
 /** Sandboxes by connector system. */
 export const SANDBOXES: ReadonlyMap<string, SandboxDefinition> = new Map<string, SandboxDefinition>([
   ['netsuite', netsuiteSandbox],
   ['business-central', businessCentralSandbox],
+  ['dynamics-nav', dynamicsNavSandbox],
 ]);
