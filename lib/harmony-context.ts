@@ -8,6 +8,7 @@ import * as z from 'zod';
 
 import { CRM_SYSTEMS, ERP_SYSTEMS, type CrmSystem, type ErpSystem } from '../functions/connectors/catalog.ts';
 import { CRM_CONNECTORS, ERP_CONNECTORS } from '../functions/connectors/all-connectors.ts';
+import { readAllowedSenders, readOrganizationId } from '../functions/connectors/crm/salesforce/outbound-message-origin.ts';
 
 export { CRM_SYSTEMS, ERP_SYSTEMS, type CrmSystem, type ErpSystem };
 
@@ -47,7 +48,7 @@ export interface HarmonyContext {
   readonly stackName: string;
   /** Deletion protection (and retention on stack delete) of the DynamoDB tables. */
   readonly deletionProtection: boolean;
-  /** Opt-in inbound routes: Pipedrive webhooks, Standard Webhooks, JWT callbacks. */
+  /** Opt-in inbound routes: Pipedrive webhooks, Standard Webhooks, JWT callbacks, Salesforce Outbound Messages. */
   readonly inboundSources: InboundSources;
   /** The CRM connector's non-secret settings by environment variable (context `crmSettings`, plus `hubspotBaseUrl`). */
   readonly crmSettings: Readonly<Record<string, string>>;
@@ -74,6 +75,8 @@ export const HARMONY_CONTEXT_KEYS = [
   'callbackJwksUrl',
   'callbackJwtIssuer',
   'callbackJwtAudience',
+  'salesforceOrgId',
+  'salesforceAllowedCidrs',
   'crmSettings',
   'erpSettings',
 ] as const;
@@ -98,7 +101,8 @@ const serviceUrl = z
   )
   .transform((value) => value.replace(/\/+$/, ''));
 
-const DEAL_STAGE = /^[A-Za-z0-9_.:-]{1,100}$/;
+/** Stage ids, or stage names where the CRM has no ids (Salesforce's `Closed Won`). */
+const DEAL_STAGE = /^[A-Za-z0-9_.:-](?:[A-Za-z0-9_.: -]{0,98}[A-Za-z0-9_.:-])?$/;
 
 /**
  * Deal stages as an array (`cdk.json`) or a comma-separated / JSON-array string (`-c wonDealStages=a,b`).
@@ -121,7 +125,7 @@ const wonDealStages = z
     z
       .array(
         z.string().regex(DEAL_STAGE, {
-          message: 'each deal stage id must be 1–100 characters of letters, digits, _ . : or -',
+          message: 'each deal stage must be 1–100 characters of letters, digits, spaces inside, _ . : or -',
         }),
         { message: 'expected a list of deal stage ids, e.g. ["closedwon"] or "closedwon,12345"' },
       )
@@ -150,6 +154,27 @@ const connectorSettings = z.preprocess(
     { error: (issue) => (issue.code === 'invalid_type' ? 'expected an object of settings, e.g. {"NETSUITE_ACCOUNT_ID": "1234567"}' : undefined) },
   ),
 );
+
+/** Runs a setting reader that throws, turning its error into a zod issue. */
+function checkedBy<Value>(read: (value: string) => Value) {
+  return (value: string, context: z.core.$RefinementCtx<string>): Value => {
+    try {
+      return read(value);
+    } catch (error) {
+      context.addIssue({ code: 'custom', message: (error as Error).message.replace(/^Invalid configuration — [^:]+: /, '') });
+      return z.NEVER;
+    }
+  };
+}
+
+/** The org whose Salesforce Outbound Messages are taken: 15 or 18 characters, `00D…`; kept as its 18-character form. */
+const salesforceOrgId = z.string().trim().transform(checkedBy((value) => readOrganizationId('salesforceOrgId', value)));
+
+/** Source ranges of Salesforce Outbound Messages: an array (`cdk.json`) or a string separated by spaces or commas (`-c`). */
+const salesforceAllowedCidrs = z
+  .union([z.array(z.string()), z.string()], { error: 'expected CIDR ranges, e.g. ["13.108.0.0/14", "2a01:111::/32"] or "13.108.0.0/14 2a01:111::/32"' })
+  .transform((value) => (Array.isArray(value) ? value : [value]).join(' '))
+  .transform(checkedBy((value) => readAllowedSenders('salesforceAllowedCidrs', value).ranges));
 
 const booleanFlag = z.union([z.boolean(), z.stringbool()], {
   message: 'expected true or false',
@@ -185,6 +210,8 @@ const contextSchema = z
     callbackJwksUrl: optional(z.url({ protocol: /^https$/, message: 'expected an https URL of the issuer\'s JWKS' })),
     callbackJwtIssuer: optional(z.string().trim().min(1).max(2048)),
     callbackJwtAudience: optional(z.string().trim().min(1).max(2048)),
+    salesforceOrgId: optional(salesforceOrgId),
+    salesforceAllowedCidrs: optional(salesforceAllowedCidrs),
     crmSettings: optional(connectorSettings),
     erpSettings: optional(connectorSettings),
   })
@@ -216,6 +243,9 @@ const contextSchema = z
       for (const key of callbackKeys.filter((key) => context[key] === undefined)) {
         issues.addIssue({ code: 'custom', path: [key], message: `required together with ${callbackGiven.join(', ')} (callbacks need JWKS URL, issuer and audience)` });
       }
+    }
+    if (context.salesforceAllowedCidrs !== undefined && context.salesforceOrgId === undefined) {
+      issues.addIssue({ code: 'custom', path: ['salesforceAllowedCidrs'], message: 'set only with salesforceOrgId (the ranges guard the Salesforce route, which the org id turns on)' });
     }
     if ((context.slackWorkspaceId === undefined) !== (context.slackChannelId === undefined)) {
       const missing = context.slackWorkspaceId === undefined ? 'slackWorkspaceId' : 'slackChannelId';
@@ -284,6 +314,14 @@ export function readHarmonyContext(source: ContextSource): HarmonyContext {
       ...(context.callbackJwksUrl !== undefined && context.callbackJwtIssuer !== undefined && context.callbackJwtAudience !== undefined
         ? { callbackIssuer: { jwksUrl: context.callbackJwksUrl, issuer: context.callbackJwtIssuer, audience: context.callbackJwtAudience } }
         : {}),
+      ...(context.salesforceOrgId === undefined
+        ? {}
+        : {
+            salesforce: {
+              organizationId: context.salesforceOrgId,
+              ...(context.salesforceAllowedCidrs === undefined ? {} : { allowedCidrs: context.salesforceAllowedCidrs }),
+            },
+          }),
     },
     crmSettings: {
       ...(context.crm === 'hubspot' && context.hubspotBaseUrl !== undefined ? { HUBSPOT_BASE_URL: context.hubspotBaseUrl } : {}),

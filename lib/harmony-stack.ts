@@ -12,7 +12,7 @@ import { HarmonyDashboard } from './constructs/dashboard.ts';
 import { DataKey } from './constructs/data-key.ts';
 import { HubBus } from './constructs/hub-bus.ts';
 import { HarmonyStores } from './constructs/stores.ts';
-import { type CallbackIssuer, WebhookIngress } from './constructs/webhook-ingress.ts';
+import { type CallbackIssuer, type SalesforceOutboundMessages, WebhookIngress } from './constructs/webhook-ingress.ts';
 import { FlowPipeline } from './constructs/flow-pipeline.ts';
 import { flows } from '../flows/index.ts';
 import type { FlowDefinition } from '../functions/core/flow.ts';
@@ -52,6 +52,8 @@ export interface InboundSources {
   readonly standardWebhooks?: boolean;
   /** `POST /callbacks/{system}`, bearer JWTs of this issuer. */
   readonly callbackIssuer?: CallbackIssuer;
+  /** `POST /webhooks/salesforce`: Outbound Messages of this org (won stages are the stack's `wonDealStages`). */
+  readonly salesforce?: Omit<SalesforceOutboundMessages, 'wonStages'>;
 }
 
 /**
@@ -110,7 +112,8 @@ export class HarmonyStack extends Stack {
     this.hubBus = new HubBus(this, 'HubBus');
     new EventSchemas(this, 'EventSchemas', { registryName: `${this.stackName}-hub-events` });
     this.stores = new HarmonyStores(this, 'Stores', { key, deletionProtection: props.deletionProtection ?? true });
-    const inbound = props.inboundSources ?? {};
+    // A Pipedrive deployment hears of won deals through Pipedrive's webhooks: the route comes with the CRM.
+    const inbound = { ...props.inboundSources, ...(this.crm === 'pipedrive' ? { pipedriveWebhooks: true } : {}) };
     const crmConnector = CRM_CONNECTORS.get(this.crm);
     const erpConnector = ERP_CONNECTORS.get(this.erp);
     if (crmConnector === undefined || erpConnector === undefined) {
@@ -146,6 +149,9 @@ export class HarmonyStack extends Stack {
       ...(this.secrets.pipedrive === undefined ? {} : { pipedriveSecret: this.secrets.pipedrive }),
       ...(this.secrets.standardWebhooks === undefined ? {} : { standardWebhooksSecret: this.secrets.standardWebhooks }),
       ...(inbound.callbackIssuer === undefined ? {} : { callbackIssuer: inbound.callbackIssuer }),
+      ...(inbound.salesforce === undefined
+        ? {}
+        : { salesforceOutboundMessages: { ...inbound.salesforce, wonStages: this.triggerSettings.wonDealStages } }),
       key,
     });
 

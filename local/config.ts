@@ -50,6 +50,10 @@ export const HubEnvironment = z.looseObject({
   PIPEDRIVE_WEBHOOK_PASSWORD: z.string().min(1).optional(),
   /** Standard Webhooks (`POST /webhooks/standard/{mapping}`): one or more `whsec_` secrets, space-separated. Unset: 404. */
   STANDARD_WEBHOOKS_SECRET: z.string().min(1).optional(),
+  /** Salesforce Outbound Messages (`POST /webhooks/salesforce`): the org they must come from (15 or 18 characters). Unset: the Salesforce sandbox's org when it runs, else 404. */
+  SALESFORCE_ORG_ID: z.string().min(1).optional(),
+  /** Source ranges Outbound Messages may come from, space- or comma-separated CIDRs. Unset: any address. */
+  SALESFORCE_ALLOWED_CIDRS: z.string().min(1).optional(),
   /** JWT callbacks (`POST /callbacks/{system}`): the issuer's JWKS, and the `iss` and `aud` tokens must carry. Unset: 404. */
   CALLBACK_JWKS_URL: z.string().min(1).optional(),
   CALLBACK_JWT_ISSUER: z.string().min(1).optional(),

@@ -162,14 +162,14 @@ function connectorOverrides(
         'CALLBACK_JWKS_URL',
         'CALLBACK_JWT_ISSUER',
         'CALLBACK_JWT_AUDIENCE',
+        'SALESFORCE_ORG_ID',
+        'SALESFORCE_ALLOWED_CIDRS',
+        'SALESFORCE_WON_STAGES',
       ] as const;
+      // Set by the user, or told by a chosen CRM's sandbox (its org id, its webhook credentials).
       for (const name of inbound) {
-        const value = environment[name];
+        const value = valueOf(name);
         if (value !== undefined) overrides[name] = value;
-      }
-      // What a chosen CRM's sandbox tells the webhook route (its org id, its webhook credentials).
-      for (const [name, value] of Object.entries(sandboxEnvironment)) {
-        if (!connectorVariables.has(name) && overrides[name] === undefined) overrides[name] = valueOf(name) ?? value;
       }
     }
     return overrides;

@@ -6,6 +6,8 @@
  */
 import { CRM_SYSTEMS, ERP_SYSTEMS, type CrmSystem, type ErpSystem } from './catalog.ts';
 import { hubspotConnector } from './crm/hubspot/connector.ts';
+import { pipedriveConnector } from './crm/pipedrive/connector.ts';
+import { salesforceConnector } from './crm/salesforce/connector.ts';
 import type { CrmConnectorDefinition, ErpConnectorDefinition } from './definition.ts';
 import { businessCentralConnector } from './erp/business-central/connector.ts';
 import { dynamicsNavConnector } from './erp/dynamics-nav/connector.ts';
@@ -15,6 +17,8 @@ import { odooConnector } from './erp/odoo/connector.ts';
 /** CRM connectors by system. */
 export const CRM_CONNECTORS: ReadonlyMap<CrmSystem, CrmConnectorDefinition> = new Map<CrmSystem, CrmConnectorDefinition>([
   ['hubspot', hubspotConnector],
+  ['salesforce', salesforceConnector],
+  ['pipedrive', pipedriveConnector],
 ]);
 
 /** ERP connectors by system. */

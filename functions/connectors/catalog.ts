@@ -10,7 +10,7 @@
 import type { CrmConnectorDefinition, ErpConnectorDefinition } from './definition.ts';
 
 /** CRMs Harmony has a connector for. */
-export const CRM_SYSTEMS = ['hubspot'] as const;
+export const CRM_SYSTEMS = ['hubspot', 'salesforce', 'pipedrive'] as const;
 export type CrmSystem = (typeof CRM_SYSTEMS)[number];
 
 /** ERPs Harmony has a connector for. */
@@ -22,6 +22,12 @@ export async function loadCrmConnector(system: string): Promise<CrmConnectorDefi
   // Each guard names the define itself: esbuild folds `"odoo" === "hubspot"` only when the literal is inline.
   if (system === 'hubspot' && (process.env.HARMONY_BUNDLED_CRM === undefined || process.env.HARMONY_BUNDLED_CRM === 'hubspot')) {
     return (await import('./crm/hubspot/connector.ts')).hubspotConnector;
+  }
+  if (system === 'salesforce' && (process.env.HARMONY_BUNDLED_CRM === undefined || process.env.HARMONY_BUNDLED_CRM === 'salesforce')) {
+    return (await import('./crm/salesforce/connector.ts')).salesforceConnector;
+  }
+  if (system === 'pipedrive' && (process.env.HARMONY_BUNDLED_CRM === undefined || process.env.HARMONY_BUNDLED_CRM === 'pipedrive')) {
+    return (await import('./crm/pipedrive/connector.ts')).pipedriveConnector;
   }
   throw new Error(`Invalid configuration — CRM_SYSTEM: no CRM connector "${system}" in this build (known: ${CRM_SYSTEMS.join(', ')})`);
 }

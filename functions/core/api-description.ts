@@ -147,6 +147,27 @@ export function openApiDocument(): Record<string, unknown> {
           responses: webhookResponses('HTTP basic auth missing or wrong'),
         },
       },
+      '/webhooks/salesforce': {
+        post: {
+          operationId: 'salesforceOutboundMessage',
+          summary: 'Salesforce Outbound Message (SOAP 1.1 `notifications`, 1–100 per message)',
+          description:
+            'Genuine when its OrganizationId is the configured org (15 or 18 characters) and, when SALESFORCE_ALLOWED_CIDRS is set, the source address is in those ranges. Each notification is deduplicated by its Id; a won Opportunity (IsWon, or a StageName among the won stages) becomes Deal Stage Changed.',
+          requestBody: {
+            required: true,
+            content: { 'text/xml': { schema: { type: 'string', description: 'soapenv:Envelope › Body › notifications (xmlns http://soap.sforce.com/2005/09/outbound) › OrganizationId, ActionId, SessionId, EnterpriseUrl, PartnerUrl, Notification[1..100] › Id, sObject' } } },
+          },
+          responses: {
+            '200': { description: 'Every notification is on the bus (or was): the SOAP Ack', content: { 'text/xml': { schema: { type: 'string', description: 'notificationsResponse › Ack = true' } } } },
+            '400': { description: 'Malformed message: a soap:Client Fault naming the element path', content: { 'text/xml': { schema: { type: 'string' } } } },
+            '403': errorResponse('Not from the configured org, or from an address outside SALESFORCE_ALLOWED_CIDRS'),
+            '404': errorResponse('The route is not configured in this deployment (no org id)'),
+            '413': errorResponse(`Body over ${MAX_WEBHOOK_BODY_BYTES} bytes`),
+            '415': { description: 'Not text/xml: a soap:Client Fault', content: { 'text/xml': { schema: { type: 'string' } } } },
+            '500': { description: 'The events could not be stored yet: a soap:Server Fault; Salesforce redelivers', content: { 'text/xml': { schema: { type: 'string' } } } },
+          },
+        },
+      },
       '/webhooks/standard/{mapping}': {
         post: {
           operationId: 'standardWebhook',

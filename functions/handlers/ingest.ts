@@ -1,5 +1,6 @@
 /**
- * Lambda: receives CRM webhooks and system callbacks (API Gateway), verifies and validates them,
+ * Lambda: receives CRM webhooks (Salesforce Outbound Messages in SOAP among them) and system
+ * callbacks (API Gateway), verifies and validates them,
  * and puts each event on the hub bus once. Sources whose settings are absent answer 404.
  */
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
@@ -31,6 +32,9 @@ const env = readEnv(
     CALLBACK_JWKS_URL: z.string().optional(),
     CALLBACK_JWT_ISSUER: z.string().optional(),
     CALLBACK_JWT_AUDIENCE: z.string().optional(),
+    SALESFORCE_ORG_ID: z.string().optional(),
+    SALESFORCE_ALLOWED_CIDRS: z.string().optional(),
+    SALESFORCE_WON_STAGES: z.string().optional(),
     PUBLIC_BASE_URL: z.url().optional(),
   }),
 );

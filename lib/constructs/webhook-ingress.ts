@@ -27,6 +27,7 @@ import {
   acknowledgeTableIndexGrant,
 } from '../nag-acknowledgements.ts';
 import { HarmonyFunction } from './harmony-function.ts';
+import { readAllowedSenders, readOrganizationId } from '../../functions/connectors/crm/salesforce/outbound-message-origin.ts';
 
 /** Handler module of the ingest Lambda. */
 export const INGEST_ENTRY = 'functions/handlers/ingest.ts';
@@ -39,6 +40,22 @@ export interface CallbackIssuer {
   readonly issuer: string;
   /** A value the tokens' `aud` must include. */
   readonly audience: string;
+}
+
+/** Who may send Salesforce Outbound Messages to `POST /webhooks/salesforce`. None of it is secret. */
+export interface SalesforceOutboundMessages {
+  /** The org whose messages are taken, by its 15- or 18-character id (`00D…`, Setup → Company Information). */
+  readonly organizationId: string;
+  /**
+   * The source ranges (CIDR, IPv4 or IPv6) messages may come from: Salesforce's published ranges.
+   * @default - any address (the org id alone decides)
+   */
+  readonly allowedCidrs?: readonly string[];
+  /**
+   * Opportunity StageName values that mean won besides `IsWon` (the deployment's won deal stages).
+   * @default - a win is recognised by `IsWon` alone
+   */
+  readonly wonStages?: readonly string[];
 }
 
 /** Props of the webhook ingress. */
@@ -67,6 +84,11 @@ export interface WebhookIngressProps {
    * @default - no callback route
    */
   readonly callbackIssuer?: CallbackIssuer;
+  /**
+   * Takes Salesforce Outbound Messages (SOAP) on `POST /webhooks/salesforce`, an existing route.
+   * @default - Salesforce messages are not configured (404)
+   */
+  readonly salesforceOutboundMessages?: SalesforceOutboundMessages;
   /** Customer managed key for the access-log and function log groups (its policy must allow CloudWatch Logs). */
   readonly key: IKey;
   /** Stage name, the first segment of the webhook path. @default 'v1' */
@@ -138,6 +160,27 @@ export class WebhookIngress extends Construct {
         throw new Error(`WebhookIngress ${id}: callbackIssuer.issuer and callbackIssuer.audience must not be empty`);
       }
     }
+    const salesforce = props.salesforceOutboundMessages;
+    if (salesforce !== undefined) {
+      const problem = (check: () => unknown): string | undefined => {
+        try {
+          check();
+          return undefined;
+        } catch (error) {
+          return (error as Error).message.replace(/^Invalid configuration — /, '');
+        }
+      };
+      const organizationProblem = Token.isUnresolved(salesforce.organizationId)
+        ? undefined
+        : problem(() => readOrganizationId('salesforceOutboundMessages.organizationId', salesforce.organizationId));
+      const cidrs = salesforce.allowedCidrs ?? [];
+      const cidrProblem = cidrs.some((cidr) => Token.isUnresolved(cidr))
+        ? undefined
+        : problem(() => cidrs.length > 0 && readAllowedSenders('salesforceOutboundMessages.allowedCidrs', cidrs.join(' ')));
+      if (organizationProblem !== undefined || cidrProblem !== undefined) {
+        throw new Error(`WebhookIngress ${id}: ${organizationProblem ?? cidrProblem}`);
+      }
+    }
     if (!Number.isInteger(perIpLimit) || perIpLimit < 10 || perIpLimit > 2_000_000_000) {
       throw new Error(
         `WebhookIngress ${id}: requestsPerIpPer5Minutes must be an integer from 10 to 2000000000, got ${perIpLimit}`,
@@ -167,6 +210,17 @@ export class WebhookIngress extends Construct {
               CALLBACK_JWKS_URL: callbackIssuer.jwksUrl,
               CALLBACK_JWT_ISSUER: callbackIssuer.issuer,
               CALLBACK_JWT_AUDIENCE: callbackIssuer.audience,
+            }),
+        ...(salesforce === undefined
+          ? {}
+          : {
+              SALESFORCE_ORG_ID: salesforce.organizationId,
+              ...(salesforce.allowedCidrs === undefined || salesforce.allowedCidrs.length === 0
+                ? {}
+                : { SALESFORCE_ALLOWED_CIDRS: salesforce.allowedCidrs.join(' ') }),
+              ...(salesforce.wonStages === undefined || salesforce.wonStages.length === 0
+                ? {}
+                : { SALESFORCE_WON_STAGES: JSON.stringify(salesforce.wonStages) }),
             }),
         ...(props.publicBaseUrl === undefined ? {} : { PUBLIC_BASE_URL: props.publicBaseUrl }),
       },
@@ -217,8 +271,10 @@ export class WebhookIngress extends Construct {
       validateRequestParameters: true,
       validateRequestBody: true,
     });
-    // Every vendor sends a JSON object or array; anything else is refused before a Lambda runs.
-    // Signatures are checked in the function, on the exact bytes received.
+    // A JSON body must be an object or array, or it is refused before a Lambda runs. Other media
+    // types (Salesforce's SOAP text/xml) have no model, so API Gateway passes them to the function,
+    // which accepts each source's own media type only. Signatures are checked in the function, on
+    // the exact bytes received.
     const jsonBody = this.api.addModel('JsonBody', {
       contentType: 'application/json',
       modelName: 'WebhookJsonBody',
@@ -240,7 +296,9 @@ export class WebhookIngress extends Construct {
     const signatureReason =
       'Webhooks come from CRM/ERP vendors (HubSpot, Standard Webhooks senders…) that cannot sign requests with ' +
       'AWS IAM or present Cognito tokens; each request is authenticated in the ingest function by the ' +
-      "vendor's HMAC signature over the exact body and URL, with a 5-minute replay window, behind WAF.";
+      "vendor's HMAC signature over the exact body and URL, with a 5-minute replay window, behind WAF " +
+      '(Salesforce Outbound Messages, which carry no signature, by the org id in the message and, where configured, ' +
+      "Salesforce's published source ranges).";
     const acknowledge = (method: Method, reason: string) =>
       Validations.of(method).acknowledge({ id: 'AwsSolutions-APIG4', reason }, { id: 'AwsSolutions-COG4', reason });
     acknowledge(post(webhooks.addResource('{source}'), 'source'), signatureReason);

@@ -90,7 +90,9 @@ export async function startIngress(options: IngressOptions): Promise<Ingress> {
         headers: request.headers,
         body,
         protocol: 'http',
-        sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+        // The peer as API Gateway reports it (`requestContext.identity.sourceIp`); never a header a
+        // client can set. Unknown (the socket is gone) stays empty, so an allow-list refuses it.
+        sourceIp: request.socket.remoteAddress ?? '',
       });
       const outcome = await options.invoke(event);
       if (outcome.status === 'error') {

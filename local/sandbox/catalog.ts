@@ -7,9 +7,13 @@ import type { SandboxDefinition } from './definition.ts';
 import { businessCentralSandbox } from './business-central/sandbox.ts';
 import { dynamicsNavSandbox } from './dynamics-nav/sandbox.ts';
 import { netsuiteSandbox } from './netsuite/sandbox.ts';
+import { pipedriveSandbox } from './pipedrive/sandbox.ts';
+import { salesforceSandbox } from './salesforce/sandbox.ts';
 
 /** Sandboxes by connector system. */
 export const SANDBOXES: ReadonlyMap<string, SandboxDefinition> = new Map<string, SandboxDefinition>([
+  ['salesforce', salesforceSandbox],
+  ['pipedrive', pipedriveSandbox],
   ['netsuite', netsuiteSandbox],
   ['business-central', businessCentralSandbox],
   ['dynamics-nav', dynamicsNavSandbox],

@@ -1,9 +1,10 @@
 /**
  * Bad-input fuzzing of the webhook ingress: the real ingest handler, in-process, against
  * dynalite (the synthesized stack's tables) and a PutEvents recorder, fed generated
- * (fast-check) and hand-written (`corpus/`) requests, on every route: HubSpot, Pipedrive,
- * Standard Webhooks and the JWT callbacks (their issuer's JWKS served on loopback). Every rejected request must get a
- * 4xx with a JSON reason and put nothing on the bus; every validly signed valid batch
+ * (fast-check) and hand-written (`corpus/`, `corpus/salesforce/`) requests, on every route: HubSpot, Pipedrive,
+ * Standard Webhooks, the JWT callbacks (their issuer's JWKS served on loopback) and Salesforce
+ * Outbound Messages (SOAP). Every rejected request must get a 4xx with a reason (JSON, or a SOAP
+ * Fault on the Salesforce route) and put nothing on the bus; every validly signed valid batch
  * must get a 200 with canonical events on the bus — never a 5xx, a throw or a hang.
  *
  * Reproduce a run with `FUZZ_SEED=<seed> FUZZ_RUNS=<runs> npx vitest run test/fuzz/ingress-fuzz.test.ts`.
@@ -26,7 +27,10 @@ import {
   OrderStatusChangedDetail,
 } from '../../functions/core/events.ts';
 import { STANDARD_WEBHOOK_TOLERANCE_SECONDS, parseSigningSecrets, standardWebhookSignature } from '../../functions/connectors/standard-webhooks/signature.ts';
+import { readEnvelope } from '../../functions/connectors/soap/envelope.ts';
+import { readXml } from '../../functions/connectors/soap/xml-reader.ts';
 import { toApiGatewayEvent } from '../../local/ingress/api-gateway-event.ts';
+import { outboundMessage, salesforceId } from '../fixtures/salesforce/outbound-messages.ts';
 import { createLambdaContext } from '../../local/lambda/lambda-context.ts';
 import type { EventBridgeRecorder, RecordedEntry } from '../support/eventbridge-recorder.ts';
 import type { HandlerStores } from '../support/handler-stores.ts';
@@ -54,6 +58,7 @@ const Acceptance = z.strictObject({ accepted: z.number().int().nonnegative(), du
 const PIPEDRIVE = { user: 'fuzz-pipedrive', password: 'fuzz pipedrive password' };
 const STANDARD_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const CALLBACK = { issuer: 'https://middleware.example.test', audience: 'harmony-callbacks' };
+const SALESFORCE = { organizationId: '00D5e000000KQ2eEAG', allowedCidrs: '13.108.0.0/14 2a01:111::/32', sourceIp: '13.110.54.12' };
 
 let stores: HandlerStores;
 let bus: EventBridgeRecorder;
@@ -71,6 +76,8 @@ beforeAll(async () => {
     CALLBACK_JWKS_URL: jwks.url,
     CALLBACK_JWT_ISSUER: CALLBACK.issuer,
     CALLBACK_JWT_AUDIENCE: CALLBACK.audience,
+    SALESFORCE_ORG_ID: SALESFORCE.organizationId,
+    SALESFORCE_ALLOWED_CIDRS: SALESFORCE.allowedCidrs,
   });
   ({ stores, bus, handler } = await startIngestUnderTest(CLIENT_SECRET));
 });
@@ -644,12 +651,12 @@ describe('fuzz: methods, sources and content types', () => {
     await expectRejected('method', { ...delivery(body), httpMethod: 'post' }, 405);
   });
 
-  it('answers any source but hubspot and pipedrive with 404, prototype names and the two-level routes\' names included', async () => {
+  it('answers any source but hubspot, pipedrive and salesforce with 404, prototype names and the two-level routes\' names included', async () => {
     const source = fc.oneof(
-      fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'HubSpot', 'HUBSPOT', 'hubspot ', 'salesforce', 'standard', 'callbacks', 'Pipedrive'),
+      fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'HubSpot', 'HUBSPOT', 'hubspot ', 'Salesforce', 'standard', 'callbacks', 'Pipedrive'),
       fc.string({ minLength: 1, maxLength: 20 }),
     );
-    await check(fc.tuple(validBatch, source.filter((name) => name !== 'hubspot' && name !== 'pipedrive')), async ([templates, name]) => {
+    await check(fc.tuple(validBatch, source.filter((name) => !['hubspot', 'pipedrive', 'salesforce'].includes(name))), async ([templates, name]) => {
       const path = `/webhooks/${encodeURIComponent(name)}`;
       const { body } = freshBatch(templates);
       await expectRejected('unknown source', delivery(body, { path }), 404);
@@ -1004,5 +1011,130 @@ describe('fuzz: POST /callbacks/{system}', () => {
         await expectRejected('callback system', request, 404);
       }
     });
+  });
+});
+
+describe('fuzz: POST /webhooks/salesforce', () => {
+  /** A delivery from a Salesforce address unless another is given. */
+  const deliver = (body: string, options: { sourceIp?: string; headers?: Record<string, string> } = {}) =>
+    toApiGatewayEvent({
+      method: 'POST',
+      url: '/webhooks/salesforce',
+      headers: { host: HOST, 'content-type': 'text/xml; charset=utf-8', soapaction: '""', ...options.headers },
+      body,
+      protocol: 'https',
+      sourceIp: options.sourceIp ?? SALESFORCE.sourceIp,
+    });
+  /** Fresh notification and Opportunity ids, so a message is new to the dedup store. */
+  const fresh = (fields: Record<string, string | null> = {}) => {
+    nextEventId += 1;
+    return { id: salesforceId('04l', nextEventId % 100_000), fields: { Id: salesforceId('006', nextEventId % 100_000), IsWon: 'true', ...fields } };
+  };
+
+  /** A 4xx (one of `statuses`) with a SOAP Fault, nothing on the bus; the Fault's reason. */
+  async function expectFault(kind: string, event: APIGatewayProxyEvent, statuses: number | readonly number[]): Promise<string> {
+    const { response, added } = await exchange(kind, event);
+    const reason = `${kind}: ${response.statusCode} ${response.body.slice(0, 300)}`;
+    expect([statuses].flat(), reason).toContain(response.statusCode);
+    expect(response.headers?.['content-type'], reason).toBe('text/xml; charset=utf-8');
+    expect(added, `${kind}: a rejected request reached the bus`).toHaveLength(0);
+    const fault = readEnvelope(readXml(response.body)).fault;
+    expect(fault?.code, reason).toBe('soap:Client');
+    return fault!.reason;
+  }
+
+  /** A 200 whose body is the Ack, with `eventCount` canonical events on the bus. */
+  async function expectAck(kind: string, event: APIGatewayProxyEvent, eventCount: number): Promise<RecordedEntry[]> {
+    const { response, added } = await exchange(kind, event);
+    expect(response.statusCode, `${kind}: ${response.body.slice(0, 300)}`).toBe(200);
+    const payload = readEnvelope(readXml(response.body)).payload;
+    expect(payload?.children.find((child) => child.name === 'Ack')?.text).toBe('true');
+    expect(added).toHaveLength(eventCount);
+    expectCanonical(added);
+    return added;
+  }
+
+  it('acknowledges a won Opportunity (the control case), and its redelivery as a duplicate', async () => {
+    const message = outboundMessage([fresh()]);
+    await expectAck('salesforce control', deliver(message), 1);
+    await expectAck('salesforce control', deliver(message), 0);
+  });
+
+  it('answers arbitrary text with a 400 Fault, never a 5xx or a throw', async () => {
+    await check(fc.string({ maxLength: 300 }), async (text) => {
+      await expectFault('salesforce random text', deliver(text), 400);
+    });
+  });
+
+  it('answers every truncation of a valid message with a 400 Fault', async () => {
+    const message = outboundMessage([fresh(), fresh()]);
+    await check(fc.integer({ min: 0, max: message.length - 1 }), async (length) => {
+      await expectFault('salesforce truncated', deliver(message.slice(0, length)), 400);
+    });
+  });
+
+  it('carries any text XML can hold in the fields, and puts canonical events on the bus', async () => {
+    const xmlText = fc.string({ unit: fc.oneof(fc.constantFrom('<', '&', '"', "'", ']]>', '\u202e', '𝄞', 'é', '\u0085', '\t'), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })), maxLength: 40 })
+      .filter((text) => !/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text));
+    await check(fc.tuple(xmlText, xmlText), async ([name, stage]) => {
+      await expectAck('salesforce field text', deliver(outboundMessage([fresh({ Name: name, StageName: stage, IsWon: 'false' })])), 1);
+    });
+  });
+
+  it('accepts exactly the source addresses inside the ranges, IPv4 and IPv6, and refuses the rest with 403', async () => {
+    const v4 = fc.tuple(fc.constantFrom(13, 13, 13, 12, 127), fc.integer({ min: 106, max: 113 }), fc.nat(255), fc.nat(255))
+      .map(([a, b, c, d]) => ({ address: `${a}.${b}.${c}.${d}`, inside: a === 13 && b >= 108 && b <= 111 }));
+    const v6 = fc.tuple(fc.constantFrom(0x2a01, 0x2a02, 0x2001), fc.constantFrom(0x111, 0x112, 0x110), fc.nat(0xffff))
+      .map(([a, b, c]) => ({ address: `${a.toString(16)}:${b.toString(16)}:${c.toString(16)}::1`, inside: a === 0x2a01 && b === 0x111 }));
+    await check(fc.oneof(v4, v6), async ({ address, inside }) => {
+      const event = deliver(outboundMessage([fresh()]), { sourceIp: address });
+      if (inside) await expectAck('salesforce address', event, 1);
+      else expect(await expectFault('salesforce address', event, 403)).toContain(address);
+    });
+  });
+
+  it('refuses any other org with 403, whatever id it names', async () => {
+    const org = fc.stringMatching(/^00D[A-Za-z0-9]{12}$/).filter((id) => id !== SALESFORCE.organizationId.slice(0, 15));
+    await check(org, async (organizationId) => {
+      await expectFault('salesforce org', deliver(outboundMessage([fresh()], organizationId)), 403);
+    });
+  });
+
+  /** A hand-written request under `corpus/salesforce/`. */
+  const SalesforceCorpusEntry = z.strictObject({
+    why: z.string().min(20),
+    body: z.string().optional(),
+    bodyParts: z.array(z.tuple([z.string(), z.number().int().positive()])).optional(),
+    headers: z.record(z.string(), z.string()).default({}),
+    sourceIp: z.string().default(SALESFORCE.sourceIp),
+    expectStatus: z.number().int().min(200).max(499),
+    /** Events a 200 puts on the bus. */
+    eventCount: z.number().int().nonnegative().default(0),
+    /** Text the Fault's reason must contain. */
+    expectText: z.string().optional(),
+  });
+  const directory = new URL('./corpus/salesforce/', import.meta.url);
+  const entries = readdirSync(directory)
+    .filter((name) => name.endsWith('.json'))
+    .sort()
+    .map((name): [string, z.infer<typeof SalesforceCorpusEntry>] => [name, SalesforceCorpusEntry.parse(JSON.parse(readFileSync(new URL(name, directory), 'utf8')))]);
+
+  it('has a corpus', () => {
+    expect(entries.length).toBeGreaterThanOrEqual(8);
+  });
+
+  it.each(entries)('corpus: %s', async (_name, entry) => {
+    const body = entry.body ?? (entry.bodyParts ?? []).map(([text, times]) => text.repeat(times)).join('');
+    const event = deliver(body, { sourceIp: entry.sourceIp, headers: entry.headers });
+    if (entry.expectStatus === 200) {
+      await expectAck('salesforce corpus', event, entry.eventCount);
+      return;
+    }
+    if (entry.expectStatus === 413) {
+      await expectFault('salesforce corpus', event, 413);
+      return;
+    }
+    const reason = await expectFault('salesforce corpus', event, entry.expectStatus);
+    if (entry.expectText !== undefined) expect(reason).toContain(entry.expectText);
   });
 });

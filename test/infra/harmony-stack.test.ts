@@ -488,6 +488,34 @@ describe('connector settings from context', () => {
   });
 });
 
+describe('another CRM and ERP by context alone', () => {
+  let synth: HarmonySynth;
+  beforeAll(() => {
+    synth = synthHarmony({ crm: 'pipedrive', erp: 'netsuite', erpSettings: { NETSUITE_ACCOUNT_ID: '1234567_SB1', NETSUITE_AUTH: 'tba' } });
+  });
+
+  it("gives the step runners the chosen connectors, their settings and their own secrets' ARNs", () => {
+    expect(synth.stack.connectorEnvironment).toMatchObject({ CRM_SYSTEM: 'pipedrive', ERP_SYSTEM: 'netsuite', NETSUITE_ACCOUNT_ID: '1234567_SB1', NETSUITE_AUTH: 'tba' });
+    expect(Object.keys(synth.stack.connectorEnvironment)).toEqual(expect.arrayContaining(['PIPEDRIVE_SECRET_ARN', 'NETSUITE_SECRET_ARN']));
+    expect(Object.keys(synth.stack.connectorEnvironment)).not.toContain('ODOO_SECRET_ARN');
+    expect(synth.stack.secrets.odoo).toBeUndefined();
+    expect(synth.stack.connectorSecrets).toEqual([synth.stack.secrets.crm, synth.stack.secrets.erp]);
+    expect(Object.keys(synth.json.Outputs ?? {})).toEqual(expect.arrayContaining(['PipedriveSecretArn', 'OracleNetSuiteSecretArn']));
+  });
+
+  it('starts orders only from Pipedrive events, and opens the Pipedrive webhook route with its own secret', () => {
+    expect(synth.stack.triggerSettings.crm).toBe('pipedrive');
+    const secrets = resourcesOf(synth, 'AWS::SecretsManager::Secret').map(([, secret]) => String(secret.Properties?.Description));
+    expect(secrets.some((description) => description.includes('Pipedrive webhooks'))).toBe(true);
+    expect(secrets.some((description) => description.includes('Oracle NetSuite connector') && description.includes('"consumerKey"'))).toBe(true);
+    expect(synth.nagErrors).toEqual([]);
+  });
+
+  it('names the setting a connector does not have', () => {
+    expect(() => synthHarmony({ erp: 'netsuite', erpSettings: { NETSUITE_ACCOUNT: '1' } })).toThrow(/erpSettings\.NETSUITE_ACCOUNT: netsuite has no setting NETSUITE_ACCOUNT \(it has: NETSUITE_ACCOUNT_ID/);
+  });
+});
+
 describe('invalid context', () => {
   it.each([
     [{ callbackJwksUrl: 'https://issuer.example.com/jwks' }, /callbackJwtIssuer: required together with callbackJwksUrl/],

@@ -1,7 +1,8 @@
 /**
  * The webhook ingress construct with the inbound sources beyond HubSpot turned on: the routes
  * each adds, the settings and secret grants the ingest function gets, cdk-nag staying clean,
- * and the synth-time checks of the callback issuer. With none turned on, the ingress is what
+ * the synth-time checks of the callback issuer and of the Salesforce org and ranges, and the
+ * Salesforce context keys through the whole stack. With none turned on, the ingress is what
  * it was (test/infra/harmony-stack.test.ts holds that template to one method).
  */
 import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
@@ -16,12 +17,14 @@ import { ConnectorSecrets } from '../../lib/constructs/connector-secrets.ts';
 import { DataKey } from '../../lib/constructs/data-key.ts';
 import { HubBus } from '../../lib/constructs/hub-bus.ts';
 import { HarmonyStores } from '../../lib/constructs/stores.ts';
-import { WebhookIngress, type WebhookIngressProps } from '../../lib/constructs/webhook-ingress.ts';
+import { WebhookIngress, type SalesforceOutboundMessages, type WebhookIngressProps } from '../../lib/constructs/webhook-ingress.ts';
+import { readHarmonyContext } from '../../lib/harmony-context.ts';
+import { synthHarmony } from '../support/synth.ts';
 
 const ISSUER = { jwksUrl: 'https://issuer.example.com/.well-known/jwks.json', issuer: 'https://issuer.example.com', audience: 'harmony' };
 
 /** Synthesizes an ingress stack (bundling skipped) and returns its template and unacknowledged cdk-nag errors. */
-function synth(options: { pipedrive?: boolean; standard?: boolean; callbacks?: Partial<WebhookIngressProps['callbackIssuer']> | false }) {
+function synth(options: { pipedrive?: boolean; standard?: boolean; callbacks?: Partial<WebhookIngressProps['callbackIssuer']> | false; salesforce?: SalesforceOutboundMessages }) {
   const outdir = mkdtempSync(join(tmpdir(), 'harmony-ingress-'));
   try {
     const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [], [cxapi.FAIL_SYNTH_ON_VALIDATION_ERRORS_CONTEXT]: false } });
@@ -43,6 +46,7 @@ function synth(options: { pipedrive?: boolean; standard?: boolean; callbacks?: P
       ...(secrets.pipedrive === undefined ? {} : { pipedriveSecret: secrets.pipedrive }),
       ...(secrets.standardWebhooks === undefined ? {} : { standardWebhooksSecret: secrets.standardWebhooks }),
       ...(options.callbacks === undefined || options.callbacks === false ? {} : { callbackIssuer: { ...ISSUER, ...options.callbacks } }),
+      ...(options.salesforce === undefined ? {} : { salesforceOutboundMessages: options.salesforce }),
     });
     Validations.of(app).addPlugins(new cdkNag.AwsSolutionsChecks(app, { verbose: true }));
     const assembly = app.synth();
@@ -64,7 +68,12 @@ const ingestEnvironment = (json: ReturnType<typeof synth>['json']) =>
   Object.values(json.Resources).find((resource) => resource.Type === 'AWS::Lambda::Function' && JSON.stringify(resource).includes('IDEMPOTENCY_TABLE'))!.Properties.Environment.Variables as Record<string, unknown>;
 
 describe('the webhook ingress with every inbound source', () => {
-  const everything = synth({ pipedrive: true, standard: true, callbacks: {} });
+  const everything = synth({
+    pipedrive: true,
+    standard: true,
+    callbacks: {},
+    salesforce: { organizationId: '00D5e000000KQ2e', allowedCidrs: ['13.108.0.0/14', '2a01:111::/32'], wonStages: ['Closed Won', 'Signed'] },
+  });
 
   it('adds POST /webhooks/standard/{mapping} and POST /callbacks/{system} beside /webhooks/{source}, each validated and proxied', () => {
     expect(pathParts(everything.json)).toEqual(['standard', 'webhooks', '{mapping}', '{source}', '{system}', 'callbacks'].sort());
@@ -87,6 +96,11 @@ describe('the webhook ingress with every inbound source', () => {
       CALLBACK_JWKS_URL: ISSUER.jwksUrl,
       CALLBACK_JWT_ISSUER: ISSUER.issuer,
       CALLBACK_JWT_AUDIENCE: ISSUER.audience,
+    });
+    expect(environment).toMatchObject({
+      SALESFORCE_ORG_ID: '00D5e000000KQ2e',
+      SALESFORCE_ALLOWED_CIDRS: '13.108.0.0/14 2a01:111::/32',
+      SALESFORCE_WON_STAGES: '["Closed Won","Signed"]',
     });
     expect(environment).not.toHaveProperty('PIPEDRIVE_WEBHOOK_PASSWORD');
     expect(environment).not.toHaveProperty('STANDARD_WEBHOOKS_SECRET');
@@ -122,5 +136,54 @@ describe('the callback issuer, checked at synth', () => {
     [{ audience: '' }, /must not be empty/],
   ])('refuses %o', (callbacks, message) => {
     expect(() => synth({ callbacks })).toThrow(message);
+  });
+});
+
+describe('Salesforce Outbound Messages', () => {
+  it('turns Salesforce on without a new route or secret (it posts to /webhooks/{source}; nothing it needs is secret)', () => {
+    const { json } = synth({ salesforce: { organizationId: '00D5e000000KQ2eEAG' } });
+    expect(pathParts(json)).toEqual(['webhooks', '{source}'].sort());
+    const environment = ingestEnvironment(json);
+    expect(environment).toMatchObject({ SALESFORCE_ORG_ID: '00D5e000000KQ2eEAG' });
+    for (const name of ['SALESFORCE_ALLOWED_CIDRS', 'SALESFORCE_WON_STAGES']) expect(environment).not.toHaveProperty(name);
+    expect(Object.values(json.Resources).filter((resource) => resource.Type === 'AWS::SecretsManager::Secret')).toHaveLength(3);
+  });
+
+  it.each([
+    [{ organizationId: '0015e00000ZkM3hAAF' }, /salesforceOutboundMessages\.organizationId: expected a 15- or 18-character organization id starting 00D/],
+    [{ organizationId: '00D5e000000KQ2eAAA' }, /organizationId/],
+    [{ organizationId: '00D5e000000KQ2e', allowedCidrs: ['13.108.0.0/99'] }, /salesforceOutboundMessages\.allowedCidrs: "13\.108\.0\.0\/99" is not an IPv4 or IPv6 CIDR range/],
+  ])('refuses %o at synth', (salesforce, message) => {
+    expect(() => synth({ salesforce })).toThrow(message);
+  });
+});
+
+describe('the Salesforce context keys', () => {
+  const context = (values: Record<string, unknown>) => ({ tryGetContext: (key: string) => values[key] });
+
+  it('reads the org (either form, kept as 18 characters) and the ranges (array or separated string)', () => {
+    expect(readHarmonyContext(context({ salesforceOrgId: '00D5e000000KQ2e', salesforceAllowedCidrs: '13.108.0.0/14, 2a01:111::/32' })).inboundSources.salesforce).toEqual({
+      organizationId: '00D5e000000KQ2eEAG',
+      allowedCidrs: ['13.108.0.0/14', '2a01:111::/32'],
+    });
+    expect(readHarmonyContext(context({ salesforceOrgId: '00D5e000000KQ2eEAG', salesforceAllowedCidrs: ['13.108.0.0/14'] })).inboundSources.salesforce?.allowedCidrs).toEqual(['13.108.0.0/14']);
+    expect(readHarmonyContext(context({ salesforceOrgId: ' ' })).inboundSources).not.toHaveProperty('salesforce');
+  });
+
+  it.each([
+    [{ salesforceOrgId: '0015e00000ZkM3hAAF' }, /salesforceOrgId: expected a 15- or 18-character organization id starting 00D/],
+    [{ salesforceOrgId: '00D5e000000KQ2e', salesforceAllowedCidrs: 'salesforce.com' }, /salesforceAllowedCidrs: "salesforce\.com" is not an IPv4 or IPv6 CIDR range/],
+    [{ salesforceAllowedCidrs: '13.108.0.0/14' }, /salesforceAllowedCidrs: set only with salesforceOrgId/],
+  ])('refuses %o naming the key', (values, message) => {
+    expect(() => readHarmonyContext(context(values))).toThrow(message);
+  });
+
+  it("gives the ingest function the org, the ranges and the stack's won deal stages", () => {
+    const stack = synthHarmony({ salesforceOrgId: '00D5e000000KQ2e', salesforceAllowedCidrs: '13.108.0.0/14', wonDealStages: 'closedwon,Closed_Won' });
+    expect(ingestEnvironment(stack.json as ReturnType<typeof synth>['json'])).toMatchObject({
+      SALESFORCE_ORG_ID: '00D5e000000KQ2eEAG',
+      SALESFORCE_ALLOWED_CIDRS: '13.108.0.0/14',
+      SALESFORCE_WON_STAGES: '["closedwon","Closed_Won"]',
+    });
   });
 });

@@ -1,9 +1,12 @@
 /**
  * The ingest handler with every inbound source configured — Pipedrive (basic auth), Standard
- * Webhooks (two secrets, as while rotating) and JWT callbacks (a JWKS served on loopback) —
- * against dynalite and a PutEvents recorder: what reaches the bus, what is rejected and how.
+ * Webhooks (two secrets, as while rotating), JWT callbacks (a JWKS served on loopback) and
+ * Salesforce Outbound Messages (org id and source ranges; the sandbox's sender through the local
+ * ingress) — against dynalite and a PutEvents recorder: what reaches the bus, what is rejected and how.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { standardWebhookSignature, parseSigningSecrets } from '../../functions/connectors/standard-webhooks/signature.ts';
 import {
@@ -15,7 +18,13 @@ import {
   OrderStatusChangedDetail,
   WON_DEAL_STAGE,
 } from '../../functions/core/events.ts';
+import { outboundMessageAck } from '../../functions/connectors/crm/salesforce/outbound-message.ts';
+import { readEnvelope } from '../../functions/connectors/soap/envelope.ts';
+import { readXml } from '../../functions/connectors/soap/xml-reader.ts';
 import { toApiGatewayEvent } from '../../local/ingress/api-gateway-event.ts';
+import { startIngress } from '../../local/ingress/server.ts';
+import { OutboundMessageSender } from '../../local/sandbox/salesforce/outbound-messages.ts';
+import { FIXTURE_ORG_ID, outboundFixture, outboundMessage, salesforceId, wonOpportunity } from '../fixtures/salesforce/outbound-messages.ts';
 import { createLambdaContext } from '../../local/lambda/lambda-context.ts';
 import type { EventBridgeRecorder } from '../support/eventbridge-recorder.ts';
 import type { HandlerStores } from '../support/handler-stores.ts';
@@ -46,6 +55,10 @@ beforeAll(async () => {
     CALLBACK_JWKS_URL: jwks.url,
     CALLBACK_JWT_ISSUER: ISSUER,
     CALLBACK_JWT_AUDIENCE: AUDIENCE,
+    // The org by its 15-character id; the messages name it by its 18-character one.
+    SALESFORCE_ORG_ID: FIXTURE_ORG_ID.slice(0, 15),
+    SALESFORCE_ALLOWED_CIDRS: '13.108.0.0/14 2a01:111::/32 127.0.0.1/32',
+    SALESFORCE_WON_STAGES: 'Closed Won - Signed',
   });
   ({ stores, bus, handler } = await startIngestUnderTest('unused-hubspot-secret'));
   const { dynamo } = await import('../../functions/core/aws-clients.ts');
@@ -299,5 +312,101 @@ describe('POST /callbacks/{system}', () => {
     const result = await deliver(callback(), undefined, 'ERP%20Middleware');
     expect(result.status).toBe(404);
     expect(result.body.message).toContain('no callback system named "ERP Middleware"');
+  });
+});
+
+describe('POST /webhooks/salesforce', () => {
+  const SALESFORCE_IP = '13.110.54.12';
+  const deliver = async (xml: string, sourceIp = SALESFORCE_IP) => {
+    const event = toApiGatewayEvent({ method: 'POST', url: '/webhooks/salesforce', headers: { host: HOST, 'content-type': 'text/xml; charset=utf-8', soapaction: '""' }, body: xml, protocol: 'https', sourceIp });
+    const before = bus.entries.length;
+    const response = await handler(event, createLambdaContext({ functionName: 'ingest' }));
+    const envelope = readEnvelope(readXml(response.body));
+    const ack = envelope.payload?.name === 'notificationsResponse' ? envelope.payload.children.find((child) => child.name === 'Ack')?.text : undefined;
+    return { response, status: response.statusCode, ack, fault: envelope.fault, added: bus.entries.slice(before) };
+  };
+  const won = (n: number) => ({ id: salesforceId('04l', 7000 + n), fields: wonOpportunity(salesforceId('006', 7000 + n)) });
+
+  it('acknowledges the recorded won Opportunity once its canonical deal-won event is on the bus, audited under the deal', async () => {
+    const { status, response, ack, added } = await deliver(outboundFixture('outbound-message-opportunity-won.xml'));
+    expect(status).toBe(200);
+    expect(response.headers?.['content-type']).toBe('text/xml; charset=utf-8');
+    expect(response.body).toBe(outboundMessageAck());
+    expect(ack).toBe('true');
+    expect(added).toHaveLength(1);
+    expect(added[0]).toMatchObject({ Source: CRM_EVENT_SOURCE, DetailType: DEAL_STAGE_CHANGED, EventBusName: 'harmony-hub' });
+    expect(DealStageChangedDetail.strict().parse(JSON.parse(added[0]!.Detail))).toEqual({
+      crm: 'salesforce',
+      accountId: FIXTURE_ORG_ID,
+      dealId: '0065e00000FxQ3kAAF',
+      stage: WON_DEAL_STAGE,
+      occurredAt: '2026-05-15T18:00:00.000Z',
+      eventId: '04l5e00000Gx7QzAAJ',
+    });
+    const audit = await auditRecords();
+    expect(audit.find((item) => item.businessKey === `deal:salesforce:${FIXTURE_ORG_ID}:0065e00000FxQ3kAAF`)).toMatchObject({
+      action: 'WebhookAccepted',
+      correlationId: added[0]!.EventId,
+    });
+  });
+
+  it('acknowledges a redelivered notification as a duplicate and puts nothing twice, also inside a batch with new ones', async () => {
+    const first = await deliver(outboundMessage([won(1)]));
+    const again = await deliver(outboundMessage([won(1)]));
+    const mixed = await deliver(outboundMessage([won(1), won(2)]));
+    expect(first.added).toHaveLength(1);
+    expect([again.status, again.ack]).toEqual([200, 'true']);
+    expect(again.added).toHaveLength(0);
+    expect([mixed.status, mixed.ack]).toEqual([200, 'true']);
+    expect(mixed.added.map((entry) => JSON.parse(entry.Detail).dealId)).toEqual([salesforceId('006', 7002)]);
+  });
+
+  it('answers a bus failure with a 500 soap:Server Fault (Salesforce redelivers), and acknowledges the redelivery with the event put once', async () => {
+    bus.failNext(1);
+    const down = await deliver(outboundMessage([won(3)]));
+    expect(down.status).toBe(500);
+    expect(down.fault).toMatchObject({ code: 'soap:Server' });
+    expect(down.response.headers?.['retry-after']).toBe('5');
+    expect(down.added).toHaveLength(0);
+    const redelivered = await deliver(outboundMessage([won(3)]));
+    expect([redelivered.status, redelivered.ack]).toEqual([200, 'true']);
+    expect(bus.entries.filter((entry) => JSON.parse(entry.Detail).dealId === salesforceId('006', 7003))).toHaveLength(1);
+  });
+
+  it.each([
+    ['another org', () => outboundMessage([won(4)], '00D5e000000KQ3a'), SALESFORCE_IP, 403, /OrganizationId: 00D5e000000KQ3a\w* is not the org/],
+    ['an address outside the ranges', () => outboundMessage([won(4)]), '198.51.100.7', 403, /198\.51\.100\.7 is not in SALESFORCE_ALLOWED_CIDRS/],
+    ['truncated XML', () => outboundMessage([won(4)]).slice(0, 300), SALESFORCE_IP, 400, /not well-formed XML/],
+    ['a DOCTYPE', () => `<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]>${outboundMessage([won(4)]).replace(/^<\?xml[^>]*>/, '')}`, SALESFORCE_IP, 400, /document type declaration/],
+  ])('refuses %s with a SOAP Fault, never a 5xx, and puts nothing on the bus', async (_name, xml, sourceIp, status, reason) => {
+    const result = await deliver(xml(), sourceIp);
+    expect(result.status).toBe(status);
+    expect(result.fault?.code).toBe('soap:Client');
+    expect(result.fault?.reason).toMatch(reason);
+    expect(result.added).toHaveLength(0);
+  });
+
+  it("takes the sandbox sender's messages through the local ingress (the socket's address as the source), acknowledging each once", async () => {
+    const ingress = await startIngress({
+      host: '127.0.0.1',
+      port: 0,
+      invoke: async (event) => ({ status: 'ok', result: await handler(event, createLambdaContext({ functionName: 'ingest' })) }),
+      ready: () => true,
+    });
+    const dataDir = mkdtempSync(join(tmpdir(), 'harmony-outbound-'));
+    const lines: string[] = [];
+    const sender = new OutboundMessageSender({ endpointUrl: `${ingress.url}/webhooks/salesforce`, organizationId: FIXTURE_ORG_ID, dataDir, retryScheduleMs: [20], log: (line) => lines.push(line) });
+    try {
+      const dealIds = [salesforceId('006', 7010), salesforceId('006', 7011)];
+      for (const dealId of dealIds) sender.enqueue('Opportunity', { Id: dealId, IsWon: true, StageName: 'Closed Won', Amount: 10, Name: 'Sandbox deal' });
+      while (!lines.some((line) => line.includes('delivered and acknowledged'))) await new Promise((resolve) => setTimeout(resolve, 10));
+      const onBus = bus.entries.map((entry) => JSON.parse(entry.Detail) as Record<string, unknown>).filter((detail) => dealIds.includes(String(detail.dealId)));
+      expect(onBus.map((detail) => [detail.dealId, detail.stage, detail.accountId])).toEqual(dealIds.map((dealId) => [dealId, WON_DEAL_STAGE, FIXTURE_ORG_ID]));
+      expect(lines.filter((line) => line.includes('not acknowledged'))).toEqual([]);
+    } finally {
+      await sender.close();
+      await ingress.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

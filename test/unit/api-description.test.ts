@@ -39,7 +39,7 @@ describe('the OpenAPI document', () => {
       CALLBACK_JWKS_URL: 'https://issuer.example.com/jwks',
       CALLBACK_JWT_ISSUER: 'https://issuer.example.com/',
       CALLBACK_JWT_AUDIENCE: 'harmony',
-      SALESFORCE_ORG_ID: '00D000000000001AAA',
+      SALESFORCE_ORG_ID: '00D000000000001EAA',
     } as Parameters<typeof webhookSources>[0]);
     const paths = Object.keys((openApiDocument() as { paths: Record<string, unknown> }).paths);
     const routeOf = (source: string) =>

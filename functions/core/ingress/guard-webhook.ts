@@ -1,11 +1,13 @@
 /**
  * Middy middleware that answers every bad webhook delivery before the handler
  * runs, with the status the vendor and the operator can act on: 404 unknown or
- * unconfigured source (or mapping, or callback system), 405 not POST, 415 not
- * JSON, 413 over 1 MB, 401 not genuine or stale (with the source's
- * `WWW-Authenticate` challenge), 400 not JSON or not the vendor's schema (naming
- * the path), 503 when what proves a delivery genuine (the issuer's keys) cannot
- * be fetched right now. A request that passes reaches the handler as
+ * unconfigured source (or mapping, or callback system), 405 not POST, 415 not the
+ * source's media type (JSON unless it says otherwise), 413 over 1 MB, 401 (or the
+ * source's 403) not genuine or stale (with the source's `WWW-Authenticate`
+ * challenge), 400 not parseable or not the vendor's schema (naming the path), 503
+ * when what proves a delivery genuine (the issuer's keys) cannot be fetched right
+ * now. Once the source is known, answers are written the source's way (JSON unless
+ * it speaks its sender's protocol). A request that passes reaches the handler as
  * `request.context.webhook`.
  */
 import type { MiddlewareObj } from '@middy/core';
@@ -16,7 +18,7 @@ import { MetricName } from '../metric-names.ts';
 import { logger, metrics } from '../observability.ts';
 import type { HubEvent } from './publish-events.ts';
 import type { WebhookSource } from './webhook-sources.ts';
-import { fromApiGatewayEvent, reject, type WebhookRequest } from './webhook-request.ts';
+import { fromApiGatewayEvent, JSON_ANSWERS, reject, type WebhookAnswers, type WebhookRequest } from './webhook-request.ts';
 
 /** Largest webhook body accepted, in bytes. HubSpot batches stay far below it. */
 export const MAX_WEBHOOK_BODY_BYTES = 1024 * 1024;
@@ -26,6 +28,8 @@ export interface VerifiedWebhook {
   readonly request: WebhookRequest;
   readonly events: readonly HubEvent[];
   readonly receivedAt: Date;
+  /** How the sender is answered. @default JSON_ANSWERS */
+  readonly answers?: WebhookAnswers;
 }
 
 /** Lambda context carrying the verified delivery. */
@@ -64,41 +68,50 @@ export async function checkWebhook(
   if (unknownTarget !== undefined) {
     return rejected('unknown target', reject(404, 'UnknownSource', unknownTarget));
   }
+  const answers = source.answers ?? JSON_ANSWERS;
   if (request.method !== 'POST') {
-    return rejected('method', reject(405, 'MethodNotAllowed', `webhooks are POSTed, got ${request.method}`));
+    return rejected('method', answers.refused(405, 'MethodNotAllowed', `webhooks are POSTed, got ${request.method}`));
   }
   const contentType = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  if (contentType !== 'application/json') {
-    return rejected('content type', reject(415, 'UnsupportedMediaType', `content-type must be application/json, got "${contentType}"`));
+  const mediaTypes = source.mediaTypes ?? ['application/json'];
+  if (!mediaTypes.includes(contentType)) {
+    return rejected('content type', answers.refused(415, 'UnsupportedMediaType', `content-type must be ${mediaTypes.join(' or ')}, got "${contentType}"`));
   }
   if (request.bodyBytes > MAX_WEBHOOK_BODY_BYTES) {
-    return rejected('too large', reject(413, 'PayloadTooLarge', `body is ${request.bodyBytes} bytes; the limit is ${MAX_WEBHOOK_BODY_BYTES}`));
+    return rejected('too large', answers.refused(413, 'PayloadTooLarge', `body is ${request.bodyBytes} bytes; the limit is ${MAX_WEBHOOK_BODY_BYTES}`));
   }
-  let notGenuine: string | undefined;
+  const notGenuine = (reason: string): APIGatewayProxyResult => {
+    const status = source.notGenuineStatus ?? 401;
+    const refusal = answers.refused(status, status === 403 ? 'Forbidden' : 'Unauthorized', reason);
+    const challenge: Record<string, string> = source.challenge === undefined ? {} : { 'www-authenticate': source.challenge };
+    return rejected('signature', { ...refusal, headers: { ...refusal.headers, ...challenge } });
+  };
+  let notGenuineReason: string | undefined;
   try {
-    notGenuine = await source.verify(request, receivedAt);
+    notGenuineReason = await source.verify(request, receivedAt);
   } catch (error) {
     if (!(error instanceof RetryableError)) throw error;
     logger.error('webhook could not be verified yet; the sender will retry', { error: describeError(error) });
-    const unavailable = reject(503, 'ServiceUnavailable', 'the delivery cannot be verified right now; please retry');
+    const unavailable = answers.refused(503, 'ServiceUnavailable', 'the delivery cannot be verified right now; please retry');
     return rejected('verification unavailable', { ...unavailable, headers: { ...unavailable.headers, 'retry-after': '5' } });
   }
-  if (notGenuine !== undefined) {
-    const unauthorized = reject(401, 'Unauthorized', notGenuine);
-    const challenge: Record<string, string> = source.challenge === undefined ? {} : { 'www-authenticate': source.challenge };
-    return rejected('signature', { ...unauthorized, headers: { ...unauthorized.headers, ...challenge } });
-  }
+  if (notGenuineReason !== undefined) return notGenuine(notGenuineReason);
   let body: unknown;
-  try {
-    body = JSON.parse(request.body);
-  } catch (error) {
-    return rejected('json', reject(400, 'MalformedJson', `body is not valid JSON: ${(error as Error).message}`));
+  if (source.parse === undefined) {
+    try {
+      body = JSON.parse(request.body);
+    } catch (error) {
+      return rejected('json', answers.refused(400, 'MalformedJson', `body is not valid JSON: ${(error as Error).message}`));
+    }
   }
   try {
-    return { request, events: source.toEvents(body, request, receivedAt), receivedAt };
+    if (source.parse !== undefined) body = source.parse(request);
+    const notFromSender = source.verifyBody?.(body, request);
+    if (notFromSender !== undefined) return notGenuine(notFromSender);
+    return { request, events: source.toEvents(body, request, receivedAt), receivedAt, answers };
   } catch (error) {
     if (!(error instanceof PermanentError)) throw error;
-    return rejected('schema', reject(400, 'InvalidPayload', error.message));
+    return rejected('schema', answers.refused(400, 'InvalidPayload', error.message));
   }
 }
 

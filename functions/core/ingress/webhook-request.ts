@@ -79,3 +79,20 @@ export function respond(statusCode: number, body: Readonly<Record<string, unknow
 export function reject(statusCode: number, error: string, message: string): APIGatewayProxyResult {
   return respond(statusCode, { error, message });
 }
+
+/**
+ * How a source's sender is answered, once the source is known: the sender reads the answer
+ * (Salesforce retries until it gets its SOAP Ack), so a source may speak the sender's protocol.
+ */
+export interface WebhookAnswers {
+  /** Every event of the delivery is on the bus, or known as a duplicate. */
+  accepted(counts: { readonly accepted: number; readonly duplicates: number }): APIGatewayProxyResult;
+  /** A refusal (4xx) or a failure the sender should retry (503): `error` is the short name, `message` what and where. */
+  refused(statusCode: number, error: string, message: string): APIGatewayProxyResult;
+}
+
+/** Harmony's own answers: JSON counts, or a JSON `{error, message}`. */
+export const JSON_ANSWERS: WebhookAnswers = {
+  accepted: (counts) => respond(200, { ...counts }),
+  refused: reject,
+};

@@ -1,6 +1,6 @@
 /**
  * The CRMs (and other senders) that may deliver webhooks, one entry per route:
- * `/webhooks/{source}` (HubSpot, Pipedrive), `/webhooks/standard/{mapping}` (any
+ * `/webhooks/{source}` (HubSpot, Pipedrive, Salesforce Outbound Messages), `/webhooks/standard/{mapping}` (any
  * Standard Webhooks sender) and `/callbacks/{system}` (JWT-authenticated pushes):
  * how to check a delivery is genuine, and how its body becomes canonical hub events.
  * A source whose settings are absent is not configured: its route answers 404.
@@ -23,11 +23,12 @@ import {
   type StandardWebhookFailure,
 } from '../../connectors/standard-webhooks/signature.ts';
 import { PermanentError } from '../errors.ts';
-import { businessKeyForDeal } from '../events.ts';
 import { readSecret } from '../secrets.ts';
 import { parseOrThrow } from '../validation.ts';
 import type { HubEvent } from './publish-events.ts';
-import type { WebhookRequest } from './webhook-request.ts';
+import type { WebhookAnswers, WebhookRequest } from './webhook-request.ts';
+import { withBusinessKeys } from './business-keys.ts';
+import { salesforceSource } from './salesforce-source.ts';
 
 /** One sender of webhooks. */
 export interface WebhookSource {
@@ -38,13 +39,29 @@ export interface WebhookSource {
   findTarget?(target: string | undefined): string | undefined;
   /** The `WWW-Authenticate` challenge sent with a 401, e.g. `Basic realm="harmony"`. */
   readonly challenge?: string;
+  /** Media types (lower case, no parameters) the sender's bodies come as; others are answered 415. @default ['application/json'] */
+  readonly mediaTypes?: readonly string[];
+  /**
+   * The status of a delivery that is not genuine: 401 when other credentials could make it so,
+   * 403 when the sender itself is refused (a source address, another customer's account). @default 401
+   */
+  readonly notGenuineStatus?: 401 | 403;
   /**
    * Why the delivery is not genuine, or undefined when it is. Throws RetryableError when it
    * cannot be told right now (answered 503, so the sender retries).
    */
   verify(request: WebhookRequest, now: Date): Promise<string | undefined>;
-  /** Validates the parsed JSON body and maps it to hub events; throws PermanentError naming the path. */
+  /**
+   * Reads the raw body into what `verifyBody` and `toEvents` take; throws PermanentError naming
+   * what is wrong and where (answered 400). @default JSON.parse
+   */
+  parse?(request: WebhookRequest): unknown;
+  /** Why the parsed body shows the delivery is not genuine (it names an account this deployment does not serve), or undefined. */
+  verifyBody?(body: unknown, request: WebhookRequest): string | undefined;
+  /** Validates the parsed body and maps it to hub events; throws PermanentError naming the path. */
   toEvents(body: unknown, request: WebhookRequest, receivedAt: Date): HubEvent[];
+  /** How the sender is answered when it expects its own protocol back. @default JSON_ANSWERS */
+  readonly answers?: WebhookAnswers;
 }
 
 /** Settings the webhook sources read (from the ingest function's environment). */
@@ -63,19 +80,15 @@ export interface WebhookSourceSettings {
   readonly CALLBACK_JWKS_URL?: string | undefined;
   readonly CALLBACK_JWT_ISSUER?: string | undefined;
   readonly CALLBACK_JWT_AUDIENCE?: string | undefined;
+  /** Salesforce Outbound Messages: the org (15 or 18 characters, 00D…) whose messages are taken. */
+  readonly SALESFORCE_ORG_ID?: string | undefined;
+  /** Salesforce Outbound Messages: source CIDR ranges, space- or comma-separated; unset takes any address. */
+  readonly SALESFORCE_ALLOWED_CIDRS?: string | undefined;
+  /** Salesforce Outbound Messages: StageName values that mean won besides `IsWon` (the deployment's won stages), a JSON array or comma-separated. */
+  readonly SALESFORCE_WON_STAGES?: string | undefined;
 }
 
 const isSet = (value: string | undefined): value is string => value !== undefined && value.trim() !== '';
-
-function businessKeyOf(detailType: string, detail: Readonly<Record<string, unknown>>): string {
-  const text = (key: string): string => String(detail[key] ?? '');
-  if (typeof detail.dealId === 'string') return businessKeyForDeal(text('crm'), text('accountId'), text('dealId'));
-  return `object:${text('crm')}:${text('accountId')}:${text('objectType') || detailType}:${text('objectId')}`;
-}
-
-function withBusinessKeys(events: readonly Omit<HubEvent, 'businessKey'>[]): HubEvent[] {
-  return events.map((event) => ({ ...event, businessKey: businessKeyOf(event.detailType, event.detail) }));
-}
 
 function hubspotSource(settings: WebhookSourceSettings): WebhookSource {
   return {
@@ -228,6 +241,7 @@ export function webhookSources(settings: WebhookSourceSettings): ReadonlyMap<str
     ['pipedrive', pipedriveSource(settings)],
     ['standard', standardSource(settings)],
     ['callbacks', callbackSource(settings)],
+    ['salesforce', salesforceSource(settings)],
   ];
   for (const [name, source] of optional) if (source !== undefined) sources.set(name, source);
   return sources;

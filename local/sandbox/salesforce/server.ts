@@ -1,0 +1,344 @@
+/**
+ * A Salesforce-compatible sandbox org on `node:http`: the OAuth token endpoint (client
+ * credentials and JWT bearer flows), the REST API subset Harmony's adapter uses through
+ * jsforce (sObject Rows, sObject create, SOQL query with paging), Salesforce's error bodies
+ * and id formats, and Outbound Messages for Opportunities that become won.
+ *
+ * Routes:
+ * - `POST /services/oauth2/token` — see oauth-endpoint.ts
+ * - `GET|PATCH /services/data/vXX.X/sobjects/<Object>/<id>`, `POST …/sobjects/<Object>`,
+ *   `GET …/query?q=<SOQL>`, `GET …/query/<locator>-<offset>` — see rest-api.ts; they need
+ *   `Authorization: Bearer <token>` of a token the sandbox issued and has not expired
+ * - `POST|DELETE /__sandbox/faults` — a `FaultRequest`; operations are named
+ *   `POST /services/oauth2/token`, `GET /sobjects/Opportunity`, `PATCH /sobjects/Opportunity`,
+ *   `POST /sobjects/Account`, `GET /query`…
+ * - `POST|DELETE /__sandbox/responses` — answer the next N calls of an operation with a given
+ *   status, body and headers (a recorded Salesforce answer)
+ * - `POST /__sandbox/expire-tokens` — every issued access token stops working (sessions end)
+ * - `POST /__sandbox/opportunities` — see opportunity-seeding.ts; answers the created ids
+ * - `GET /__sandbox/records/<id>` — any record as sObject Rows would return it
+ *
+ * A request with `x-sandbox-faults: bypass` is never faulted and gets no canned response.
+ * State lives in `<dataDir>/salesforce.sqlite` (see org-store.ts); a write commits before it
+ * is answered, and an Opportunity it made won is handed to the Outbound Message queue after
+ * the commit — once per transition to won, as a workflow rule "created, and any time it's
+ * edited to subsequently meet criteria" on `IsWon = true` fires.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as z from 'zod';
+import { toEighteenCharacterId } from '../../../functions/connectors/crm/salesforce/record-id.ts';
+import { bypassesFaults, FaultInjector, FaultRequest } from '../faults.ts';
+import { issueToken, readCertificate, type ConnectedApp } from './oauth-endpoint.ts';
+import { OpportunityRequest, seedOpportunity } from './opportunity-seeding.ts';
+import { OrgStore, type StoredRecord } from './org-store.ts';
+import type { Org } from './records.ts';
+import { invalidSession, notFound, restError, SalesforceApiError, send, serverError, tooManyRequests, type SandboxAnswer } from './responses.ts';
+import { recordBody, serveRest } from './rest-api.ts';
+import { orgSchema, type OrgFeatures } from './schema.ts';
+import { seedOrg } from './seed.ts';
+
+/** What the sandbox hands an Opportunity that became won (the Outbound Message sender's interface). */
+export interface OutboundMessageQueue {
+  enqueue(sObjectType: 'Opportunity', fields: Record<string, string | number | boolean | null>): void;
+  close(): Promise<void>;
+}
+
+/** How to start the sandbox. */
+export interface SalesforceSandboxOptions {
+  /** @default 0 (a free port) */
+  readonly port?: number;
+  /** @default 127.0.0.1 */
+  readonly host?: string;
+  /** State is kept in `<dataDir>/salesforce.sqlite`; undefined keeps it in memory. */
+  readonly dataDir?: string;
+  /** The org's 18-character id (00D…). @default DEFAULT_ORGANIZATION_ID */
+  readonly organizationId?: string;
+  /** The connected app's consumer key. */
+  readonly clientId: string;
+  /** The connected app's consumer secret (client credentials flow). */
+  readonly clientSecret: string;
+  /** PEM certificate or public key for the JWT bearer flow; without it the flow is refused. */
+  readonly jwtCertificate?: string;
+  /** The integration user's username (the JWT bearer flow's `sub`). @default integration@harmony-sandbox.example */
+  readonly username?: string;
+  /** Records carry CurrencyIsoCode (EUR, USD). @default true */
+  readonly multiCurrency?: boolean;
+  /** Accounts may be person accounts. @default true */
+  readonly personAccounts?: boolean;
+  /** Rows per query batch before `nextRecordsUrl`. @default 2000 (Salesforce's) */
+  readonly queryBatchSize?: number;
+  /** Where won Opportunities go (the Outbound Message sender); none sends nothing. */
+  readonly outboundMessages?: OutboundMessageQueue;
+  readonly log?: (line: string) => void;
+}
+
+/** A running sandbox. */
+export interface SalesforceSandbox {
+  /** Base URL, e.g. `http://127.0.0.1:4011` — the login URL and the instance URL alike. */
+  readonly url: string;
+  readonly port: number;
+  readonly organizationId: string;
+  readonly username: string;
+  /** Stops serving; ends held requests; closes the Outbound Message queue and the store. */
+  close(): Promise<void>;
+}
+
+/** The default org id (an 18-character 00D id). */
+export const DEFAULT_ORGANIZATION_ID = '00D5g0000004HrmEAE';
+
+/** REST API versions the sandbox answers (Salesforce serves 31.0 and later). */
+const VERSION = /^v(\d{2})\.0$/;
+const OLDEST_VERSION = 31;
+const NEWEST_VERSION = 66;
+
+/** The API version in the URLs of records the control routes return. */
+const CONTROL_API_VERSION = '62.0';
+
+const BODY_LIMIT_BYTES = 1024 * 1024;
+
+/** The OAuth token endpoint's path, under the login URL. */
+const TOKEN_PATH = '/services/oauth2/token';
+
+/** Body of `POST /__sandbox/responses`. */
+const CannedResponse = z.object({
+  operation: z.string().min(1),
+  status: z.number().int().min(200).max(599).default(200),
+  body: z.unknown(),
+  headers: z.record(z.string(), z.string()).default({}),
+  count: z.number().int().positive().max(1000).default(1),
+});
+type CannedResponse = z.infer<typeof CannedResponse>;
+
+/** Starts a Salesforce sandbox; resolves once it listens. */
+export async function startSalesforceSandbox(options: SalesforceSandboxOptions): Promise<SalesforceSandbox> {
+  const host = options.host ?? '127.0.0.1';
+  const organizationId = options.organizationId ?? DEFAULT_ORGANIZATION_ID;
+  if (!/^00D[a-zA-Z0-9]{15}$/.test(organizationId) || toEighteenCharacterId(organizationId) !== organizationId) {
+    throw new Error(`organizationId: expected an 18-character organization id starting 00D, got ${JSON.stringify(organizationId)}`);
+  }
+  const username = options.username ?? 'integration@harmony-sandbox.example';
+  if (options.jwtCertificate !== undefined) readCertificate(options.jwtCertificate);
+  const features: OrgFeatures = { multiCurrency: options.multiCurrency ?? true, personAccounts: options.personAccounts ?? true, currencies: ['EUR', 'USD'] };
+  const schema = orgSchema(features);
+  const store = new OrgStore(options.dataDir, (sobject) =>
+    Object.entries(schema.get(sobject)?.fields ?? {})
+      .filter(([, field]) => field.indexed === true)
+      .map(([name]) => name),
+  );
+  const base = { store, schema, features, corporateCurrency: 'EUR', now: Date.now };
+  let seeded: { userId: string; standardPricebookId: string };
+  try {
+    seeded = store.isEmpty()
+      ? store.transaction(() => seedOrg(base, username))
+      : { userId: store.all('User')[0]!.Id, standardPricebookId: store.all('Pricebook2').find((book) => book.IsStandard === true)!.Id };
+  } catch (error) {
+    store.close();
+    throw error;
+  }
+  const org: Org = { ...base, standardPricebookId: seeded.standardPricebookId };
+  const faults = new FaultInjector();
+  const canned: CannedResponse[] = [];
+  let apiRequests = 0;
+  const batchSize = options.queryBatchSize ?? 2000;
+  let origin = '';
+
+  const app = (): ConnectedApp => ({
+    organizationId,
+    clientId: options.clientId,
+    clientSecret: options.clientSecret,
+    jwtCertificate: options.jwtCertificate,
+    users: new Map([[username, seeded.userId]]),
+    runAsUserId: seeded.userId,
+    store,
+    now: Date.now,
+  });
+
+  /** Hands each newly won Opportunity to the queue (after its transaction committed). */
+  const announce = (won: readonly StoredRecord[]): void => {
+    for (const opportunity of won) {
+      const fields: Record<string, string | number | boolean | null> = {};
+      for (const [name, value] of Object.entries(opportunity)) fields[name] = value ?? null;
+      options.log?.(`salesforce sandbox: Opportunity ${opportunity.Id} is won; queueing its Outbound Message`);
+      options.outboundMessages?.enqueue('Opportunity', fields);
+    }
+  };
+
+  const takeCanned = (operation: string): SandboxAnswer | undefined => {
+    const index = canned.findIndex((entry) => entry.operation === operation);
+    if (index < 0) return undefined;
+    const entry = canned[index]!;
+    entry.count -= 1;
+    if (entry.count === 0) canned.splice(index, 1);
+    return { status: entry.status, body: entry.body, headers: entry.headers };
+  };
+
+  const control = (method: string, path: string, body: unknown): SandboxAnswer => {
+    const recordMatch = /^\/__sandbox\/records\/([^/]+)$/.exec(path);
+    if (method === 'GET' && recordMatch !== null) {
+      const id = toEighteenCharacterId(decodeURIComponent(recordMatch[1]!));
+      const found = id === undefined ? undefined : store.find(id);
+      return found === undefined ? notFound() : { status: 200, body: recordBody(org, found.sobject, found.record, CONTROL_API_VERSION) };
+    }
+    switch (`${method} ${path}`) {
+      case 'POST /__sandbox/faults': {
+        const parsed = FaultRequest.safeParse(body);
+        if (!parsed.success) return { status: 400, body: { error: 'invalid fault', issues: parsed.error.issues } };
+        faults.add(parsed.data);
+        return { status: 201, body: { remaining: faults.remaining() } };
+      }
+      case 'DELETE /__sandbox/faults':
+        faults.clear();
+        return { status: 204, body: undefined };
+      case 'POST /__sandbox/responses': {
+        const parsed = CannedResponse.safeParse(body);
+        if (!parsed.success) return { status: 400, body: { error: 'invalid response', issues: parsed.error.issues } };
+        canned.push(parsed.data);
+        return { status: 201, body: { pending: canned.length } };
+      }
+      case 'DELETE /__sandbox/responses':
+        canned.length = 0;
+        return { status: 204, body: undefined };
+      case 'POST /__sandbox/expire-tokens':
+        return { status: 200, body: { expired: store.expireTokens() } };
+      case 'POST /__sandbox/opportunities': {
+        const parsed = OpportunityRequest.safeParse(body);
+        if (!parsed.success) return { status: 400, body: { error: 'invalid opportunity', issues: parsed.error.issues } };
+        const seededOpportunity = store.transaction(() => seedOpportunity(org, parsed.data, seeded.userId));
+        if (seededOpportunity.won) announce([seededOpportunity.opportunity]);
+        const { opportunity, won, ...ids } = seededOpportunity;
+        return { status: 201, body: { ...ids, stageName: opportunity.StageName, isWon: won, amount: opportunity.Amount } };
+      }
+      default:
+        return { status: 404, body: { error: `no sandbox route ${method} ${path}` } };
+    }
+  };
+
+  /** `GET /sobjects/Opportunity`, `GET /query`, `POST /services/oauth2/token`: what a fault or canned response names. */
+  const operationOf = (method: string, pathname: string): string => {
+    if (pathname === TOKEN_PATH) return `${method} ${TOKEN_PATH}`;
+    const segments = pathname.split('/').filter((segment) => segment !== '').slice(3).map(decodeURIComponent);
+    return `${method} /${(segments[0] === 'sobjects' ? segments.slice(0, 2) : segments.slice(0, 1)).join('/')}`;
+  };
+
+  /** One authenticated REST call below `/services/data`. */
+  const serveApi = (request: http.IncomingMessage, method: string, url: URL, text: string): SandboxAnswer => {
+    const match = /^\/services\/data\/([^/]+)((?:\/[^/]+)*)$/.exec(url.pathname.replace(/\/+$/, ''));
+    const version = VERSION.exec(match?.[1] ?? '');
+    if (match === null || version === null || Number(version[1]) < OLDEST_VERSION || Number(version[1]) > NEWEST_VERSION) return notFound();
+    const token = /^(?:Bearer|OAuth)\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
+    const session = token === undefined ? undefined : store.findToken(token);
+    if (session === undefined || session.expired) return invalidSession();
+    apiRequests += 1;
+    let body: unknown;
+    if (text !== '') {
+      try {
+        body = JSON.parse(text);
+      } catch (error) {
+        return restError(400, 'JSON_PARSER_ERROR', `Unexpected character: ${(error as Error).message}`);
+      }
+    }
+    const segments = (match[2] ?? '').split('/').filter((segment) => segment !== '').map(decodeURIComponent);
+    const outcome = store.transaction(() =>
+      serveRest(org, { method, segments, query: url.searchParams, body, version: version[0].slice(1), userId: session.userId, batchSize }),
+    );
+    announce(outcome.won);
+    return outcome.answer;
+  };
+
+  const handle = async (request: http.IncomingMessage, response: http.ServerResponse): Promise<void> => {
+    const method = request.method ?? 'GET';
+    const url = new URL(request.url ?? '/', 'http://sandbox.invalid');
+    const text = await readBody(request);
+    if (text === undefined) return send(response, restError(413, 'REQUEST_ENTITY_TOO_LARGE', `Request body exceeds ${BODY_LIMIT_BYTES} bytes`));
+    if (url.pathname.startsWith('/__sandbox/')) {
+      let body: unknown;
+      try {
+        body = text === '' ? undefined : JSON.parse(text);
+      } catch (error) {
+        return send(response, { status: 400, body: { error: `invalid JSON: ${(error as Error).message}` } });
+      }
+      return send(response, guarded(() => control(method, url.pathname, body)));
+    }
+    const operation = operationOf(method, url.pathname);
+    const bypass = bypassesFaults(request.headers);
+    const fault = bypass ? undefined : faults.take(operation);
+    if (fault?.kind === 'timeout') return; // Held until close() ends the connection.
+    if (fault?.kind === '429') return send(response, tooManyRequests(fault.retryAfterSeconds));
+    if (fault?.kind === '500') return send(response, serverError());
+    if (fault?.kind === 'malformed') {
+      response.writeHead(200, { 'content-type': 'application/json;charset=UTF-8' });
+      return void response.end('{"attributes":{"type":"Opportunity","url":"/services/data/v62.0/sobjects/Opportu');
+    }
+    const cannedAnswer = bypass ? undefined : takeCanned(operation);
+    let answer: SandboxAnswer;
+    if (cannedAnswer !== undefined) answer = cannedAnswer;
+    else if (url.pathname === TOKEN_PATH) answer = method === 'POST' ? await issueToken(app(), new URLSearchParams(text), origin) : notFound();
+    else if (url.pathname.startsWith('/services/data/')) answer = guarded(() => serveApi(request, method, url, text));
+    else answer = notFound();
+    // The call has run and is stored; the caller never hears of it.
+    if (fault?.kind === 'commit-then-drop') return void response.destroy();
+    send(response, answer, url.pathname.startsWith('/services/data/') ? { 'sforce-limit-info': `api-usage=${apiRequests}/15000` } : {});
+  };
+
+  const server = http.createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      send(response, restError(500, 'UNKNOWN_EXCEPTION', `sandbox failure: ${String(error)}`));
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error) => {
+      store.close();
+      reject(error);
+    });
+    server.listen(options.port ?? 0, host, () => {
+      server.removeAllListeners('error');
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  origin = `http://${host}:${port}`;
+  options.log?.(`salesforce sandbox: org ${organizationId} at ${origin}`);
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: origin,
+    port,
+    organizationId,
+    username,
+    close: () => {
+      closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+        await options.outboundMessages?.close();
+        store.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Runs a handler; a SalesforceApiError becomes Salesforce's error answer. */
+function guarded(run: () => SandboxAnswer): SandboxAnswer {
+  try {
+    return run();
+  } catch (error) {
+    if (error instanceof SalesforceApiError) return error.answer();
+    throw error;
+  }
+}
+
+/** The body as text, or undefined when it exceeds the limit. */
+async function readBody(request: http.IncomingMessage): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    const buffer = chunk as Buffer;
+    size += buffer.byteLength;
+    if (size > BODY_LIMIT_BYTES) return undefined;
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
