@@ -38,6 +38,9 @@ import { recordBody, serveRest } from './rest-api.ts';
 import { orgSchema, type OrgFeatures } from './schema.ts';
 import { seedOrg } from './seed.ts';
 
+/** A dateTime as the REST API writes it, e.g. `2026-11-23T20:46:00.790+0000`. */
+const REST_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?[+-]\d{4}$/;
+
 /** What the sandbox hands an Opportunity that became won (the Outbound Message sender's interface). */
 export interface OutboundMessageQueue {
   enqueue(sObjectType: 'Opportunity', fields: Record<string, string | number | boolean | null>): void;
@@ -158,7 +161,8 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
   const announce = (won: readonly StoredRecord[]): void => {
     for (const opportunity of won) {
       const fields: Record<string, string | number | boolean | null> = {};
-      for (const [name, value] of Object.entries(opportunity)) fields[name] = value ?? null;
+      // The SOAP message writes dateTimes as xsd:dateTime (`…000Z`), not in the REST API's `…+0000`.
+      for (const [name, value] of Object.entries(opportunity)) fields[name] = typeof value === 'string' && REST_DATE_TIME.test(value) ? new Date(value).toISOString() : (value ?? null);
       options.log?.(`salesforce sandbox: Opportunity ${opportunity.Id} is won; queueing its Outbound Message`);
       options.outboundMessages?.enqueue('Opportunity', fields);
     }
