@@ -11,6 +11,7 @@ import { salesforceConnector } from './crm/salesforce/connector.ts';
 import type { CrmConnectorDefinition, ErpConnectorDefinition } from './definition.ts';
 import { businessCentralConnector } from './erp/business-central/connector.ts';
 import { dynamicsNavConnector } from './erp/dynamics-nav/connector.ts';
+import { fileDropConnector } from './erp/file-drop/connector.ts';
 import { netsuiteConnector } from './erp/netsuite/connector.ts';
 import { odooConnector } from './erp/odoo/connector.ts';
 
@@ -27,6 +28,7 @@ export const ERP_CONNECTORS: ReadonlyMap<ErpSystem, ErpConnectorDefinition> = ne
   ['netsuite', netsuiteConnector],
   ['business-central', businessCentralConnector],
   ['dynamics-nav', dynamicsNavConnector],
+  ['file-drop', fileDropConnector],
 ]);
 
 for (const system of CRM_SYSTEMS) if (!CRM_CONNECTORS.has(system)) throw new Error(`all-connectors: CRM ${system} is in the catalog but not here`);

@@ -14,7 +14,7 @@ export const CRM_SYSTEMS = ['hubspot', 'salesforce', 'pipedrive'] as const;
 export type CrmSystem = (typeof CRM_SYSTEMS)[number];
 
 /** ERPs Harmony has a connector for. */
-export const ERP_SYSTEMS = ['odoo', 'netsuite', 'business-central', 'dynamics-nav'] as const;
+export const ERP_SYSTEMS = ['odoo', 'netsuite', 'business-central', 'dynamics-nav', 'file-drop'] as const;
 export type ErpSystem = (typeof ERP_SYSTEMS)[number];
 
 /** Loads the declaration of a CRM connector; throws naming the known ones for any other name. */
@@ -45,6 +45,9 @@ export async function loadErpConnector(system: string): Promise<ErpConnectorDefi
   }
   if (system === 'dynamics-nav' && (process.env.HARMONY_BUNDLED_ERP === undefined || process.env.HARMONY_BUNDLED_ERP === 'dynamics-nav')) {
     return (await import('./erp/dynamics-nav/connector.ts')).dynamicsNavConnector;
+  }
+  if (system === 'file-drop' && (process.env.HARMONY_BUNDLED_ERP === undefined || process.env.HARMONY_BUNDLED_ERP === 'file-drop')) {
+    return (await import('./erp/file-drop/connector.ts')).fileDropConnector;
   }
   throw new Error(`Invalid configuration — ERP_SYSTEM: no ERP connector "${system}" in this build (known: ${ERP_SYSTEMS.join(', ')})`);
 }

@@ -6,6 +6,7 @@
 import type { SandboxDefinition } from './definition.ts';
 import { businessCentralSandbox } from './business-central/sandbox.ts';
 import { dynamicsNavSandbox } from './dynamics-nav/sandbox.ts';
+import { fileDropSandbox } from './file-drop/sandbox.ts';
 import { netsuiteSandbox } from './netsuite/sandbox.ts';
 import { pipedriveSandbox } from './pipedrive/sandbox.ts';
 import { salesforceSandbox } from './salesforce/sandbox.ts';
@@ -17,4 +18,5 @@ export const SANDBOXES: ReadonlyMap<string, SandboxDefinition> = new Map<string,
   ['netsuite', netsuiteSandbox],
   ['business-central', businessCentralSandbox],
   ['dynamics-nav', dynamicsNavSandbox],
+  ['file-drop', fileDropSandbox],
 ]);

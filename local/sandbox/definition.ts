@@ -27,6 +27,8 @@ export interface RunningSandbox {
    * `{ NETSUITE_BASE_URL: …, NETSUITE_CLIENT_ID: … }`. Values the user set win over these.
    */
   readonly environment: Readonly<Record<string, string>>;
+  /** Where the sandbox's control routes are, when not on `url` (the file-drop ERP's FTP server has none). @default url */
+  readonly controlUrl?: string;
   close(): Promise<void>;
 }
 
