@@ -90,7 +90,7 @@ export async function pollErpStatuses(erp: ErpPort, target: StatusPollTarget, no
   const poll = await erp.pollStatusUpdates();
   const events = poll.updates.map((update) => toEvent(erp.system, update));
   const publishable = events.filter((event): event is HubEvent => event !== undefined);
-  const published = publishable.length === 0 ? { accepted: 0, duplicates: 0 } : await publishOnce(publishable, target, now);
+  const published = publishable.length === 0 ? { accepted: 0, duplicates: 0 } : await publishOnce(publishable, { ...target, acceptedAction: 'StatusPolled' }, now);
   if (poll.rejected.length > 0) await sendRejected(erp.system, poll.rejected, target);
   await poll.acknowledge();
   return {

@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule, type IEventBus } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
@@ -7,6 +7,7 @@ import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { acknowledgeHarmonyFunctionBaseline, acknowledgeKeyGrantActions, acknowledgeTableIndexGrant } from '../nag-acknowledgements.ts';
 import { HarmonyFunction } from './harmony-function.ts';
 
 /** Props of the ERP status poller. */
@@ -62,6 +63,14 @@ export class ErpStatusPoller extends Construct {
     props.auditTable.grantWriteData(this.poller);
     props.erpSecret.grantRead(this.poller);
     this.rejectedQueue.grantSendMessages(this.poller);
+    Validations.of(this.rejectedQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself a dead-letter queue (records the ERP sent that Harmony could not read); alarm on its depth.',
+    });
+    acknowledgeHarmonyFunctionBaseline(this.poller);
+    acknowledgeKeyGrantActions(this.poller);
+    const auditTableResource = props.auditTable.node.defaultChild;
+    if (auditTableResource !== undefined) acknowledgeTableIndexGrant(this.poller, Stack.of(this).getLogicalId(auditTableResource as CfnElement));
     this.schedule = new Rule(this, 'Schedule', {
       description: `Polls the ERP for order status changes every ${interval.toHumanString()}`,
       schedule: Schedule.rate(interval),

@@ -516,6 +516,38 @@ describe('another CRM and ERP by context alone', () => {
   });
 });
 
+describe('an ERP that only answers when asked (file-drop)', () => {
+  let synth: HarmonySynth;
+  beforeAll(() => {
+    synth = synthHarmony({ erp: 'file-drop', erpSettings: { FILE_DROP_URL: 'sftp://erp.example.com:22/harmony', FILE_DROP_ALLOWED_HOSTS: 'erp.example.com' } });
+  });
+
+  it('polls its statuses on a schedule, one poll at a time, with a rejected-records DLQ that alarms', () => {
+    const pollers = resourcesOf(synth, 'AWS::Lambda::Function').filter(([, fn]) => fn.Metadata?.['harmony:entry'] === 'functions/handlers/poll-erp-statuses.ts');
+    expect(pollers).toHaveLength(1);
+    const [pollerId, poller] = pollers[0]!;
+    expect(poller.Properties?.ReservedConcurrentExecutions).toBe(1);
+    const variables = (poller.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(variables).toMatchObject({ ERP_SYSTEM: 'file-drop', FILE_DROP_URL: 'sftp://erp.example.com:22/harmony' });
+    expect(Object.keys(variables)).toEqual(expect.arrayContaining(['REJECTED_QUEUE_URL', 'HUB_BUS_NAME', 'FILE_DROP_SECRET_ARN']));
+    synth.template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(10 minutes)',
+      Targets: Match.arrayWith([Match.objectLike({ Arn: { 'Fn::GetAtt': [pollerId, 'Arn'] } })]),
+    });
+    const rejectedQueueRef = (variables.REJECTED_QUEUE_URL as { Ref: string }).Ref;
+    expect(synth.json.Resources[rejectedQueueRef]?.Properties?.KmsMasterKeyId).toBeDefined();
+    const alarmedQueues = JSON.stringify(resourcesOf(synth, 'AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties?.Dimensions));
+    expect(alarmedQueues).toContain(rejectedQueueRef);
+    expect(synth.nagErrors).toEqual([]);
+    expect(synth.nagWarnings).toEqual([]);
+  });
+
+  it('is absent for ERPs that push their statuses', () => {
+    const plain = synthHarmony();
+    expect(resourcesOf(plain, 'AWS::Lambda::Function').filter(([, fn]) => fn.Metadata?.['harmony:entry'] === 'functions/handlers/poll-erp-statuses.ts')).toEqual([]);
+  });
+});
+
 describe('invalid context', () => {
   it.each([
     [{ callbackJwksUrl: 'https://issuer.example.com/jwks' }, /callbackJwtIssuer: required together with callbackJwksUrl/],

@@ -30,6 +30,8 @@ export interface PublishTarget {
   readonly busName: string;
   readonly audit: AuditLog;
   readonly persistenceStore: BasePersistenceLayer;
+  /** The audit action of a published event. @default WebhookAccepted */
+  readonly acceptedAction?: string;
   /** How long an event id is remembered; vendors retry for up to a day or so. @default 3 days */
   readonly dedupWindowSeconds?: number;
 }
@@ -79,7 +81,7 @@ export async function publishOnce(
       businessKey: event.businessKey,
       correlationId: entry.EventId,
       kind: 'webhook',
-      action: 'WebhookAccepted',
+      action: target.acceptedAction ?? 'WebhookAccepted',
       outcome: 'succeeded',
       at: receivedAt,
       facts: { eventId: event.eventId, detailType: event.detailType },
