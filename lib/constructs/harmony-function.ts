@@ -12,6 +12,36 @@ export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Template metadata key naming a function's handler module, read by the local runtime. */
 export const ENTRY_METADATA_KEY = 'harmony:entry';
 
+/**
+ * How every Harmony handler is bundled: one minified ESM file per function. Exported so a
+ * test can bundle exactly like this and load every connector from the result.
+ */
+export function harmonyBundling(environment: Readonly<Record<string, string>> = {}) {
+  return {
+    format: OutputFormat.ESM,
+    target: 'node24',
+    minify: true,
+    sourceMap: true,
+    sourcesContent: false,
+    mainFields: ['module', 'main'],
+    // ESM bundles still meet CommonJS dependencies that call require() or read __dirname (ssh2).
+    banner:
+      "import { createRequire as __harmonyCreateRequire } from 'module'; const require = __harmonyCreateRequire(import.meta.url); const __filename = import.meta.filename; const __dirname = import.meta.dirname;",
+    // The Lambda Node 24 runtime ships AWS SDK v3, but we bundle it so the version is the one we tested.
+    // ssh2's optional native speed-ups (cpu-features, sshcrypto.node) are loaded in a try and left out:
+    // it falls back to pure JavaScript.
+    externalModules: ['cpu-features', '*.node'],
+    // A function that talks to a CRM and an ERP carries only those two connectors
+    // (functions/connectors/catalog.ts folds its guards on these constants).
+    define: Object.fromEntries(
+      [
+        ['process.env.HARMONY_BUNDLED_CRM', environment.CRM_SYSTEM],
+        ['process.env.HARMONY_BUNDLED_ERP', environment.ERP_SYSTEM],
+      ].flatMap(([name, value]) => (value === undefined ? [] : [[name, JSON.stringify(value)]])),
+    ),
+  };
+}
+
 /** Props of a Harmony Lambda function. */
 export interface HarmonyFunctionProps {
   /** Handler module relative to the repository root, e.g. `functions/handlers/ingest.ts`; it exports `handler`. */
@@ -66,26 +96,7 @@ export class HarmonyFunction extends NodejsFunction {
         POWERTOOLS_METRICS_NAMESPACE: 'Harmony',
         ...props.environment,
       },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node24',
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        mainFields: ['module', 'main'],
-        // ESM bundles still meet CommonJS dependencies that call require().
-        banner: "import { createRequire as __harmonyCreateRequire } from 'module'; const require = __harmonyCreateRequire(import.meta.url);",
-        // The Lambda Node 24 runtime ships AWS SDK v3, but we bundle it so the version is the one we tested.
-        externalModules: [],
-        // A function that talks to a CRM and an ERP carries only those two connectors
-        // (functions/connectors/catalog.ts folds its guards on these constants).
-        define: Object.fromEntries(
-          [
-            ['process.env.HARMONY_BUNDLED_CRM', props.environment?.CRM_SYSTEM],
-            ['process.env.HARMONY_BUNDLED_ERP', props.environment?.ERP_SYSTEM],
-          ].flatMap(([name, value]) => (value === undefined ? [] : [[name, JSON.stringify(value)]])),
-        ),
-      },
+      bundling: harmonyBundling(props.environment),
     });
     (this.node.defaultChild as CfnFunction).addMetadata(ENTRY_METADATA_KEY, props.entry);
   }
