@@ -9,6 +9,10 @@
  * A request with the header `x-sandbox-faults: bypass` is never faulted and
  * consumes no rule, so a test harness's own calls do not eat the faults meant for
  * the system under test. Rules live in memory only.
+ *
+ * Every sandbox serves the same control routes through `serveFaultRoutes`:
+ * `POST /__sandbox/faults` (a FaultRequest; 201 `{ remaining }`), `GET /__sandbox/faults`
+ * (200 `{ remaining }`: calls still due to fail) and `DELETE /__sandbox/faults` (204).
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { z } from 'zod';
@@ -67,5 +71,47 @@ export class FaultInjector {
     rule.count -= 1;
     if (rule.count === 0) this.pending.splice(index, 1);
     return { kind: rule.kind, retryAfterSeconds: rule.retryAfterSeconds };
+  }
+}
+
+/** The path of the fault control routes. */
+export const FAULTS_PATH = '/__sandbox/faults';
+
+/** The rules the fault routes act on: a FaultInjector, or several behind one face. */
+export type FaultRules = Pick<FaultInjector, 'add' | 'clear' | 'remaining'>;
+
+/** What a fault route answers: a status and a JSON body (none with 204). */
+export interface FaultRouteAnswer {
+  readonly status: number;
+  /** Undefined with 204. */
+  readonly body: unknown;
+}
+
+/**
+ * Serves `POST|GET|DELETE /__sandbox/faults` on `rules`; undefined for any other request, which
+ * the sandbox answers itself. `text` is the raw request body (a FaultRequest as JSON for POST).
+ */
+export function serveFaultRoutes(rules: FaultRules, method: string, path: string, text: string): FaultRouteAnswer | undefined {
+  if (path !== FAULTS_PATH) return undefined;
+  switch (method) {
+    case 'GET':
+      return { status: 200, body: { remaining: rules.remaining() } };
+    case 'DELETE':
+      rules.clear();
+      return { status: 204, body: undefined };
+    case 'POST': {
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        return { status: 400, body: { error: 'body is not JSON' } };
+      }
+      const parsed = FaultRequest.safeParse(json);
+      if (!parsed.success) return { status: 400, body: { error: `invalid fault: ${z.prettifyError(parsed.error)}`, issues: parsed.error.issues } };
+      rules.add(parsed.data);
+      return { status: 201, body: { remaining: rules.remaining() } };
+    }
+    default:
+      return undefined;
   }
 }

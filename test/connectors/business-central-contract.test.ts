@@ -10,11 +10,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PermanentError, RetryableError } from '../../functions/core/errors.ts';
 import type { Party } from '../../functions/connectors/crm/port.ts';
-import type { SalesOrderDraft } from '../../functions/connectors/erp/port.ts';
 import { BusinessCentralErp } from '../../functions/connectors/erp/business-central/index.ts';
 import { externalDocumentNumberFor } from '../../functions/connectors/erp/business-central/mapping.ts';
 import { startBusinessCentralSandbox, type BusinessCentralSandbox } from '../../local/sandbox/business-central/sandbox.ts';
 import { describeErpPortContract, uniqueRef } from '../contracts/erp-port-contract.ts';
+import { rejection } from '../support/failure.ts';
+import { sampleDraft, sampleParty } from '../support/sample-orders.ts';
 
 const TENANT = '7a1e3c5b-2d4f-4e6a-8b0c-9d1e2f3a4b5c';
 const ENVIRONMENT = 'sandbox-tests';
@@ -65,20 +66,7 @@ async function api(
 }
 
 function party(overrides: Partial<Party> = {}): Party {
-  return { externalId: uniqueRef('hubspot:company'), kind: 'company', name: 'Nordwind Handels GmbH', email: `${uniqueRef('buyer')}@nordwind.example`, ...overrides };
-}
-
-function draft(customerId: string, overrides: Partial<SalesOrderDraft> = {}): SalesOrderDraft {
-  return {
-    externalRef: uniqueRef('hubspot:deal'),
-    customerId,
-    currency: 'EUR',
-    lines: [
-      { sku: 'WIDGET-1', name: 'Widget', quantity: 4, unitPrice: 22.5 },
-      { sku: 'SERVICE-HOUR', name: 'Onboarding', quantity: 2, unitPrice: 90, discountPercent: 10 },
-    ],
-    ...overrides,
-  };
+  return sampleParty({ email: `${uniqueRef('buyer')}@nordwind.example`, ...overrides });
 }
 
 describe('Business Central', () => {
@@ -118,7 +106,7 @@ describe('Business Central', () => {
     });
 
     it('cancels an order someone changed between the read and the delete: reads it again and deletes with the fresh etag', async () => {
-      const order = await erp.createSalesOrder(draft(customerId));
+      const order = await erp.createSalesOrder(sampleDraft(customerId));
       await control(sandbox, 'POST', '/__sandbox/concurrent-edits', { count: 1, operation: 'DELETE salesOrders' });
       const cancelled = await erp.cancelSalesOrder(order.id);
       expect(cancelled).toMatchObject({ id: order.id, status: 'cancelled', reference: order.reference });
@@ -126,9 +114,9 @@ describe('Business Central', () => {
     });
 
     it('gives up with a RetryableError when the order changes again before the second delete, and leaves it in place', async () => {
-      const order = await erp.createSalesOrder(draft(customerId));
+      const order = await erp.createSalesOrder(sampleDraft(customerId));
       await control(sandbox, 'POST', '/__sandbox/concurrent-edits', { count: 2, operation: 'DELETE salesOrders' });
-      const error = (await erp.cancelSalesOrder(order.id).catch((caught: unknown) => caught)) as Error;
+      const error = await rejection(erp.cancelSalesOrder(order.id));
       expect(error).toBeInstanceOf(RetryableError);
       expect((error as RetryableError).code).toBe('412');
       expect((await erp.getSalesOrder(order.id)).status).toBe('confirmed');
@@ -136,7 +124,7 @@ describe('Business Central', () => {
     });
 
     it('the sandbox refuses a stale etag with 412 Request_EntityChanged and a missing one with BadRequest_InvalidToken', async () => {
-      const order = await erp.createSalesOrder(draft(customerId));
+      const order = await erp.createSalesOrder(sampleDraft(customerId));
       const read = await api(sandbox, 'GET', `salesOrders(${order.id})`);
       const etag = String(read.json['@odata.etag']);
       const patched = await api(sandbox, 'PATCH', `salesOrders(${order.id})`, { etag, body: { requestedDeliveryDate: '2030-01-31' } });
@@ -153,7 +141,7 @@ describe('Business Central', () => {
     it('a customer create whose answer is lost is found by its number on the retry, not created twice', async () => {
       const buyer = party();
       await control(sandbox, 'POST', '/__sandbox/faults', { count: 1, kind: 'commit-then-drop', operation: 'POST customers' });
-      const lost = (await erp.upsertCustomer(buyer).catch((caught: unknown) => caught)) as Error;
+      const lost = await rejection(erp.upsertCustomer(buyer));
       expect(lost).toBeInstanceOf(RetryableError);
       const retried = await erp.upsertCustomer(buyer);
       expect(retried).toMatchObject({ created: false, matchedBy: 'externalId' });
@@ -162,9 +150,9 @@ describe('Business Central', () => {
     });
 
     it('an order create whose answer is lost is found by its external reference on the retry, not created twice', async () => {
-      const orderDraft = draft(customerId);
+      const orderDraft = sampleDraft(customerId);
       await control(sandbox, 'POST', '/__sandbox/faults', { count: 1, kind: 'commit-then-drop', operation: 'POST salesOrders' });
-      expect(await erp.createSalesOrder(orderDraft).catch((caught: unknown) => caught)).toBeInstanceOf(RetryableError);
+      expect(await rejection(erp.createSalesOrder(orderDraft))).toBeInstanceOf(RetryableError);
       const retried = await erp.createSalesOrder(orderDraft);
       expect(retried.externalRef).toBe(orderDraft.externalRef);
       const orders = await api(sandbox, 'GET', `salesOrders?$filter=${encodeURIComponent(`externalDocumentNumber eq '${orderDraft.externalRef}'`)}`);
@@ -173,46 +161,46 @@ describe('Business Central', () => {
 
     it('keeps an external reference longer than 35 characters as its stable hashed form and still finds the order by it', async () => {
       const externalRef = `salesforce:opportunity:${'0065g00000AbCdEfGh'.repeat(2)}-${uniqueRef('long')}`;
-      const created = await erp.createSalesOrder(draft(customerId, { externalRef }));
+      const created = await erp.createSalesOrder(sampleDraft(customerId, { externalRef }));
       expect(created.externalRef).toBe(externalRef);
       expect((await erp.findSalesOrderByExternalRef(externalRef))?.id).toBe(created.id);
       const stored = await api(sandbox, 'GET', `salesOrders(${created.id})`);
       expect(stored.json.externalDocumentNumber).toBe(externalDocumentNumberFor(externalRef));
       expect(String(stored.json.externalDocumentNumber)).toHaveLength(35);
-      expect((await erp.createSalesOrder(draft(customerId, { externalRef }))).id).toBe(created.id);
+      expect((await erp.createSalesOrder(sampleDraft(customerId, { externalRef }))).id).toBe(created.id);
     });
 
     it('leaves the currency blank for the local currency, sends a foreign one, and refuses one BC does not have', async () => {
-      const local = await erp.createSalesOrder(draft(customerId));
+      const local = await erp.createSalesOrder(sampleDraft(customerId));
       expect(local.currency).toBe('EUR');
-      const foreign = await erp.createSalesOrder(draft(customerId, { currency: 'USD' }));
+      const foreign = await erp.createSalesOrder(sampleDraft(customerId, { currency: 'USD' }));
       expect(foreign.currency).toBe('USD');
-      const error = (await erp.createSalesOrder(draft(customerId, { currency: 'JPY' })).catch((caught: unknown) => caught)) as Error;
+      const error = await rejection(erp.createSalesOrder(sampleDraft(customerId, { currency: 'JPY' })));
       expect(error).toBeInstanceOf(PermanentError);
       expect((error as PermanentError).code).toBe('unknown-currency');
     });
 
     it('returns the total BC computed: line amounts after discount, 19 % VAT on the document total', async () => {
       // 4 × 22.50 = 90.00; 2 × 90.00 − 10 % = 162.00; 252.00 + 47.88 VAT.
-      const order = await erp.createSalesOrder(draft(customerId));
+      const order = await erp.createSalesOrder(sampleDraft(customerId));
       expect(order.amountTotal).toBe(299.88);
       expect(order.reference).toMatch(/^S-ORD\d{6}$/);
     });
 
     it('refuses a blocked item with a PermanentError naming its SKU, and creates nothing', async () => {
-      const orderDraft = draft(customerId, { lines: [{ sku: 'LEGACY-0', name: 'Legacy', quantity: 1, unitPrice: 10 }] });
-      const error = (await erp.createSalesOrder(orderDraft).catch((caught: unknown) => caught)) as Error;
+      const orderDraft = sampleDraft(customerId, { lines: [{ sku: 'LEGACY-0', name: 'Legacy', quantity: 1, unitPrice: 10 }] });
+      const error = await rejection(erp.createSalesOrder(orderDraft));
       expect(error).toBeInstanceOf(PermanentError);
       expect(error.message).toContain('LEGACY-0');
       expect(await erp.findSalesOrderByExternalRef(orderDraft.externalRef)).toBeUndefined();
     });
 
     it('reads an order BC posted with shipAndInvoice as invoiced, and refuses to cancel it', async () => {
-      const order = await erp.createSalesOrder(draft(customerId));
+      const order = await erp.createSalesOrder(sampleDraft(customerId));
       expect((await api(sandbox, 'POST', `salesOrders(${order.id})/Microsoft.NAV.shipAndInvoice`)).status).toBe(204);
       expect(await erp.getSalesOrder(order.id)).toMatchObject({ id: order.id, status: 'invoiced', reference: order.reference, amountTotal: order.amountTotal });
       expect((await erp.confirmSalesOrder(order.id)).status).toBe('invoiced');
-      const error = (await erp.cancelSalesOrder(order.id).catch((caught: unknown) => caught)) as Error;
+      const error = await rejection(erp.cancelSalesOrder(order.id));
       expect(error).toBeInstanceOf(PermanentError);
       expect((error as PermanentError).code).toBe('already-invoiced');
     });
@@ -229,20 +217,20 @@ describe('Business Central', () => {
         localCurrency: 'EUR',
         timeoutMs: 1500,
       });
-      const error = (await wrongCompany.getSalesOrder('00000000-1111-4222-8333-444444444444').catch((caught: unknown) => caught)) as Error;
+      const error = await rejection(wrongCompany.getSalesOrder('00000000-1111-4222-8333-444444444444'));
       expect(error).toBeInstanceOf(PermanentError);
       expect(error.message).toContain('BUSINESS_CENTRAL_COMPANY_ID');
     });
 
     it('names Entra ID and the AADSTS code when the client secret is wrong', async () => {
-      const error = (await adapter(sandbox, { clientSecret: 'wrong' }).getSalesOrder('00000000-1111-4222-8333-444444444444').catch((caught: unknown) => caught)) as Error;
+      const error = await rejection(adapter(sandbox, { clientSecret: 'wrong' }).getSalesOrder('00000000-1111-4222-8333-444444444444'));
       expect(error).toBeInstanceOf(PermanentError);
       expect((error as PermanentError).code).toBe('auth');
       expect(error.message).toMatch(/invalid_client.*AADSTS7000215/);
     });
 
     it('rejects an order id that is not a GUID with a PermanentError naming the field', async () => {
-      const error = (await erp.getSalesOrder('42').catch((caught: unknown) => caught)) as Error;
+      const error = await rejection(erp.getSalesOrder('42'));
       expect(error).toBeInstanceOf(PermanentError);
       expect(error.message).toContain('orderId');
     });

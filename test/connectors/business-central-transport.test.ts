@@ -17,6 +17,7 @@ import { clearEntraTokenCache, EntraTokenSource } from '../../functions/connecto
 import { businessCentralConnector } from '../../functions/connectors/erp/business-central/connector.ts';
 import { businessCentralSandbox, startBusinessCentralSandbox, type BusinessCentralSandbox } from '../../local/sandbox/business-central/sandbox.ts';
 import { uniqueRef } from '../contracts/erp-port-contract.ts';
+import { rejection } from '../support/failure.ts';
 
 const TENANT = 'contoso.onmicrosoft.com';
 const ENVIRONMENT = 'production';
@@ -138,7 +139,7 @@ describe('Business Central sandbox and transport', () => {
     // A second source (another adapter instance) gets the cached token: the faulted endpoint is not asked.
     expect(await new EntraTokenSource(login, http, () => start + 60_000).accessToken()).toBe(first);
     // Four minutes before expiry it asks Entra again, and so meets the fault.
-    const late = (await new EntraTokenSource(login, http, () => start + (3599 - 240) * 1000).accessToken().catch((caught: unknown) => caught)) as Error;
+    const late = await rejection(new EntraTokenSource(login, http, () => start + (3599 - 240) * 1000).accessToken());
     expect(late).toBeInstanceOf(RetryableError);
     expect(await new EntraTokenSource(login, http, () => start + (3599 - 240) * 1000).accessToken()).not.toBe(first);
   });
@@ -189,7 +190,7 @@ describe('Business Central sandbox and transport', () => {
 
     it("turns Entra's documented invalid_scope answer into a PermanentError naming auth and the AADSTS code", async () => {
       const erp = new BusinessCentralErp({ apiUrl: new URL(url), loginUrl: new URL(url), ...credentials, tenantId: 'bad-scope.onmicrosoft.com', companyId, localCurrency: 'EUR', timeoutMs: 1500 });
-      const error = (await erp.getSalesOrder(companyId).catch((caught: unknown) => caught)) as Error;
+      const error = await rejection(erp.getSalesOrder(companyId));
       expect(error).toBeInstanceOf(PermanentError);
       expect(error.message).toMatch(/auth.*invalid_scope.*AADSTS70011/);
       expect(error.message).not.toContain('Trace ID');
@@ -197,13 +198,13 @@ describe('Business Central sandbox and transport', () => {
 
     it("refuses to follow an @odata.nextLink that leaves the company's API", async () => {
       const erp = adapter(url, companyId);
-      const error = (await erp.createSalesOrder({ externalRef: 'x', customerId: companyId, currency: 'EUR', lines: [{ sku: 'A', name: 'A', quantity: 1, unitPrice: 1 }] }).catch((caught: unknown) => caught)) as Error;
+      const error = await rejection(erp.createSalesOrder({ externalRef: 'x', customerId: companyId, currency: 'EUR', lines: [{ sku: 'A', name: 'A', quantity: 1, unitPrice: 1 }] }));
       expect(error).toBeInstanceOf(PermanentError);
       expect(error.message).toContain('leaves the company');
     });
 
     it("puts BC's documented error message into a PermanentError", async () => {
-      const error = (await adapter(url, companyId).upsertCustomer({ externalId: 'hubspot:company:1', kind: 'company', name: 'Adatum' }).catch((caught: unknown) => caught)) as Error;
+      const error = await rejection(adapter(url, companyId).upsertCustomer({ externalId: 'hubspot:company:1', kind: 'company', name: 'Adatum' }));
       expect(error).toBeInstanceOf(PermanentError);
       expect(error.message).toContain("'Invalid Type' is not an option");
     });

@@ -16,6 +16,8 @@ import type { SalesOrderDraft } from '../../functions/connectors/erp/port.ts';
 import { dynamicsNavSandbox, startDynamicsNavSandbox, type DynamicsNavSandbox } from '../../local/sandbox/dynamics-nav/sandbox.ts';
 import type { FaultRequest } from '../../local/sandbox/faults.ts';
 import { describeErpPortContract, uniqueRef } from '../contracts/erp-port-contract.ts';
+import { rejection } from '../support/failure.ts';
+import { sampleDraft } from '../support/sample-orders.ts';
 
 const USERNAME = 'HARMONY';
 const PASSWORD = 'adapter-test-password';
@@ -52,15 +54,6 @@ async function readRecord(sandbox: DynamicsNavSandbox, service: string, no: stri
   return result === '' ? undefined : result[service];
 }
 
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  const outcome = await promise.then(
-    (value: unknown) => ({ value }),
-    (error: unknown) => ({ error }),
-  );
-  if (!('error' in outcome)) throw new Error(`expected a failure, got ${JSON.stringify(outcome.value)}`);
-  return outcome.error as Error;
-}
-
 describeErpPortContract(
   'Dynamics NAV (SOAP)',
   async () => {
@@ -84,16 +77,7 @@ describe('DynamicsNavErp on the NAV sandbox', () => {
   let erp: DynamicsNavErp;
   let customerId: string;
 
-  const draft = (overrides: Partial<SalesOrderDraft> = {}): SalesOrderDraft => ({
-    externalRef: uniqueRef('hubspot:deal'),
-    customerId,
-    currency: 'EUR',
-    lines: [
-      { sku: 'WIDGET-1', name: 'Widget', quantity: 4, unitPrice: 22.5 },
-      { sku: 'SERVICE-HOUR', name: 'Onboarding', quantity: 2, unitPrice: 90, discountPercent: 10 },
-    ],
-    ...overrides,
-  });
+  const draft = (overrides: Partial<SalesOrderDraft> = {}): SalesOrderDraft => sampleDraft(customerId, overrides);
 
   beforeAll(async () => {
     sandbox = await startDynamicsNavSandbox({ username: USERNAME, password: PASSWORD });
@@ -116,7 +100,7 @@ describe('DynamicsNavErp on the NAV sandbox', () => {
     it('retries once only: a second stale Key is a RetryableError stale-key and the order stays', async () => {
       const order = await erp.createSalesOrder(draft());
       await control(sandbox, '/__sandbox/concurrent-edits', 'POST', { service: 'SalesOrder', no: order.id, count: 2 });
-      const error = await failure(erp.cancelSalesOrder(order.id));
+      const error = await rejection(erp.cancelSalesOrder(order.id));
       expect(error).toBeInstanceOf(RetryableError);
       expect((error as RetryableError).code).toBe('stale-key');
       expect(error.message).toMatch(/Another user has modified the record for this Sales Header/);
@@ -143,7 +127,7 @@ describe('DynamicsNavErp on the NAV sandbox', () => {
 
     it('refuses a currency NAV does not have with a PermanentError naming it, creating nothing', async () => {
       const orderDraft = draft({ currency: 'JPY' });
-      const error = await failure(erp.createSalesOrder(orderDraft));
+      const error = await rejection(erp.createSalesOrder(orderDraft));
       expect(error).toBeInstanceOf(PermanentError);
       expect(error.message).toContain('(JPY) that cannot be found in the related table (Currency)');
       expect(await erp.findSalesOrderByExternalRef(orderDraft.externalRef)).toBeUndefined();
@@ -161,7 +145,7 @@ describe('DynamicsNavErp on the NAV sandbox', () => {
     it('a create whose answer was lost (committed, then the connection dropped) is retried without a second order', async () => {
       const orderDraft = draft();
       await injectFault(sandbox, { kind: 'commit-then-drop', operation: 'SalesOrder.Create' });
-      const lost = await failure(erp.createSalesOrder(orderDraft));
+      const lost = await rejection(erp.createSalesOrder(orderDraft));
       expect(lost).toBeInstanceOf(RetryableError);
       const retried = await erp.createSalesOrder(orderDraft);
       expect(retried.externalRef).toBe(orderDraft.externalRef);
@@ -172,20 +156,20 @@ describe('DynamicsNavErp on the NAV sandbox', () => {
     it('a lock wait (NAV’s "Please retry the activity" Fault) is a RetryableError', async () => {
       const order = await erp.createSalesOrder(draft());
       await injectFault(sandbox, { kind: '500', operation: 'HarmonySalesOrder.ReleaseSalesOrder' });
-      const error = await failure(erp.confirmSalesOrder(order.id));
+      const error = await rejection(erp.confirmSalesOrder(order.id));
       expect(error).toBeInstanceOf(RetryableError);
       expect(error.message).toMatch(/locked by another user\. Please retry the activity/);
       expect((await erp.confirmSalesOrder(order.id)).status).toBe('confirmed');
     });
 
     it('refuses a blocked item with NAV’s message', async () => {
-      const error = await failure(erp.createSalesOrder(draft({ lines: [{ sku: 'LEGACY-0', name: 'Old', quantity: 1, unitPrice: 10 }] })));
+      const error = await rejection(erp.createSalesOrder(draft({ lines: [{ sku: 'LEGACY-0', name: 'Old', quantity: 1, unitPrice: 10 }] })));
       expect(error).toBeInstanceOf(PermanentError);
       expect(error.message).toContain("Blocked must be equal to 'No'  in Item: No.=LEGACY-0");
     });
 
     it('refuses an order id that cannot be a NAV number before calling NAV', async () => {
-      const error = await failure(erp.getSalesOrder('SO-'.padEnd(21, '9')));
+      const error = await rejection(erp.getSalesOrder('SO-'.padEnd(21, '9')));
       expect(error).toBeInstanceOf(PermanentError);
       expect(error.message).toMatch(/orderId: NAV numbers \(Code\[20\]\) have at most 20 characters/);
     });
@@ -201,14 +185,14 @@ describe('DynamicsNavErp on the NAV sandbox', () => {
 
     it('refuses a control character in a name with a PermanentError naming the field, creating nothing', async () => {
       const externalId = uniqueRef('hubspot:company');
-      const error = await failure(erp.upsertCustomer({ externalId, kind: 'company', name: 'Bell\u0007 GmbH' }));
+      const error = await rejection(erp.upsertCustomer({ externalId, kind: 'company', name: 'Bell\u0007 GmbH' }));
       expect(error).toBeInstanceOf(PermanentError);
       expect(error.message).toMatch(/Create\.Customer\.Name: contains U\+0007/);
       expect((await erp.upsertCustomer({ externalId, kind: 'company', name: 'Bell GmbH' })).created).toBe(true);
     });
 
     it('a country NAV does not know is a PermanentError naming it', async () => {
-      const error = await failure(erp.upsertCustomer({ externalId: uniqueRef('hubspot:company'), kind: 'company', name: 'Atlantis AG', address: { countryCode: 'XA' } }));
+      const error = await rejection(erp.upsertCustomer({ externalId: uniqueRef('hubspot:company'), kind: 'company', name: 'Atlantis AG', address: { countryCode: 'XA' } }));
       expect(error).toBeInstanceOf(PermanentError);
       expect(error.message).toContain('(XA) that cannot be found in the related table (Country/Region)');
     });
@@ -246,7 +230,7 @@ describe('dynamics-nav connector and sandbox declarations', () => {
       const erp = dynamicsNavConnector.create(settings, secrets, { timeoutMs: 2_000 });
       const customer = await erp.upsertCustomer({ externalId: uniqueRef('hubspot:company'), kind: 'company', name: 'Hub GmbH' });
       expect(customer.created).toBe(true);
-      const error = await failure(erp.getSalesOrder('SO-999999'));
+      const error = await rejection(erp.getSalesOrder('SO-999999'));
       expect((error as PermanentError).code).toBe('not-found');
     } finally {
       await running.close();

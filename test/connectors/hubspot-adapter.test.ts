@@ -9,6 +9,7 @@ import { PermanentError, RetryableError } from '../../functions/core/errors.ts';
 import { HubspotCrm } from '../../functions/connectors/crm/hubspot/index.ts';
 import type { Deal } from '../../functions/connectors/crm/port.ts';
 import { startHubspotSandbox, type HubspotSandbox } from '../../local/sandbox/hubspot/server.ts';
+import { rejection } from '../support/failure.ts';
 
 const TOKEN = 'pat-na1-sandbox-token';
 const fixture = (name: string): unknown =>
@@ -29,15 +30,6 @@ afterEach(async () => {
 async function control(path: string, body: unknown): Promise<void> {
   const response = await fetch(`${sandbox.url}${path}`, { method: 'POST', body: JSON.stringify(body) });
   expect(response.status).toBe(201);
-}
-
-async function failure(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to fail');
 }
 
 function officialClient(): Client {
@@ -118,7 +110,7 @@ describe('getDeal', () => {
     await officialClient().crm.lineItems.basicApi.update('5002', { properties: { hs_sku: '' } });
 
     // act
-    const error = await failure(crm.getDeal('4001'));
+    const error = await rejection(crm.getDeal('4001'));
 
     // assess
     expect(error).toBeInstanceOf(PermanentError);
@@ -127,7 +119,7 @@ describe('getDeal', () => {
 
   it('turns an unknown deal into a PermanentError with HubSpot message and category', async () => {
     // act
-    const error = await failure(crm.getDeal('999'));
+    const error = await rejection(crm.getDeal('999'));
 
     // assess
     expect(error).toBeInstanceOf(PermanentError);
@@ -140,7 +132,7 @@ describe('getDeal', () => {
     const intruder = new HubspotCrm({ accessToken: 'pat-na1-wrong', basePath: sandbox.url });
 
     // act
-    const error = await failure(intruder.getDeal('4001'));
+    const error = await rejection(intruder.getDeal('4001'));
 
     // assess
     expect(error).toBeInstanceOf(PermanentError);
@@ -153,7 +145,7 @@ describe('getDeal', () => {
     await control('/__sandbox/faults', { count: 1, kind: '429', operation: 'GET /crm/v3/objects/deals', retryAfterSeconds: 7 });
 
     // act
-    const error = await failure(crm.getDeal('4001'));
+    const error = await rejection(crm.getDeal('4001'));
 
     // assess
     expect(error).toBeInstanceOf(RetryableError);
@@ -171,7 +163,7 @@ describe('getDeal', () => {
     });
 
     // act
-    const error = await failure(crm.getDeal('4001'));
+    const error = await rejection(crm.getDeal('4001'));
 
     // assess
     expect(error).toBeInstanceOf(RetryableError);
@@ -188,7 +180,7 @@ describe('getDeal', () => {
     });
 
     // act
-    const error = await failure(crm.getDeal('4001'));
+    const error = await rejection(crm.getDeal('4001'));
 
     // assess
     expect(error).toBeInstanceOf(RetryableError);
@@ -200,7 +192,7 @@ describe('getDeal', () => {
     await control('/__sandbox/responses', { operation: 'PATCH /crm/v3/objects/deals', status: 400, body: fixture('error-docs-example.json') });
 
     // act
-    const error = await failure(crm.updateDeal('4001', { erpStatus: 'confirmed' }));
+    const error = await rejection(crm.updateDeal('4001', { erpStatus: 'confirmed' }));
 
     // assess
     expect(error).toBeInstanceOf(PermanentError);
@@ -214,7 +206,7 @@ describe('getDeal', () => {
     await control('/__sandbox/faults', { count: 1, kind: '500', operation: 'POST /crm/v3/objects/line_items/batch/read' });
 
     // act
-    const error = await failure(crm.getDeal('4001'));
+    const error = await rejection(crm.getDeal('4001'));
     const retried = await crm.getDeal('4001');
 
     // assess
@@ -229,7 +221,7 @@ describe('getDeal', () => {
 
     // act
     const started = Date.now();
-    const error = await failure(crm.getDeal('4001'));
+    const error = await rejection(crm.getDeal('4001'));
 
     // assess
     expect(error).toBeInstanceOf(RetryableError);
@@ -242,7 +234,7 @@ describe('getDeal', () => {
     await sandbox.close();
 
     // act
-    const error = await failure(crm.getDeal('4001'));
+    const error = await rejection(crm.getDeal('4001'));
 
     // assess
     expect(error).toBeInstanceOf(RetryableError);
@@ -257,7 +249,7 @@ describe('getDeal', () => {
     });
 
     // act
-    const error = await failure(crm.getDeal('4001'));
+    const error = await rejection(crm.getDeal('4001'));
 
     // assess
     expect(error).toBeInstanceOf(PermanentError);
@@ -276,7 +268,7 @@ describe('getDeal', () => {
     });
 
     // act
-    const error = await failure(crm.getDeal('4001'));
+    const error = await rejection(crm.getDeal('4001'));
 
     // assess
     expect(error).toBeInstanceOf(PermanentError);
@@ -299,7 +291,7 @@ describe('getDeal', () => {
     });
 
     // act
-    const error = await failure(crm.getDeal('4001'));
+    const error = await rejection(crm.getDeal('4001'));
 
     // assess
     expect(error).toBeInstanceOf(PermanentError);
@@ -352,7 +344,7 @@ describe('updateDeal', () => {
     await control('/__sandbox/faults', { count: 1, kind: '429', operation: 'PATCH /crm/v3/objects/deals', retryAfterSeconds: 2 });
 
     // act
-    const error = await failure(crm.updateDeal('4001', { erpStatus: 'confirmed' }));
+    const error = await rejection(crm.updateDeal('4001', { erpStatus: 'confirmed' }));
 
     // assess
     expect(error).toBeInstanceOf(RetryableError);
@@ -361,7 +353,7 @@ describe('updateDeal', () => {
 
   it('turns a write to an unknown deal into a PermanentError', async () => {
     // act
-    const error = await failure(crm.updateDeal('999', { erpStatus: 'confirmed' }));
+    const error = await rejection(crm.updateDeal('999', { erpStatus: 'confirmed' }));
 
     // assess
     expect(error).toBeInstanceOf(PermanentError);

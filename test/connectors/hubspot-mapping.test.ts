@@ -4,12 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { PermanentError } from '../../functions/core/errors.ts';
-import {
-  countryCode,
-  parseDealResponse,
-  toDeal,
-  toDealProperties,
-} from '../../functions/connectors/crm/hubspot/mapping.ts';
+import { parseDealResponse, toDeal, toDealProperties } from '../../functions/connectors/crm/hubspot/mapping.ts';
+import { countryCode } from '../../functions/core/country-code.ts';
 
 const DEAL_PROPERTIES = { dealname: 'Deal', dealstage: 'closedwon', amount: null, deal_currency_code: null, closedate: null };
 

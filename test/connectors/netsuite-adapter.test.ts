@@ -21,21 +21,21 @@ import { fromExternalId, idempotencyKeyFor, toExternalId } from '../../functions
 import { ItemRow, ORDER_STATUSES, SalesOrderRecord, toErpOrder, toErpOrderStatus } from '../../functions/connectors/erp/netsuite/mapping.ts';
 import { signatureBaseString, TokenBasedAuth } from '../../functions/connectors/erp/netsuite/token-based-auth.ts';
 import { describeNetsuiteFailure, errorForNetsuiteAnswer, netsuiteErrorCode, parseNetsuiteError } from '../../functions/connectors/erp/netsuite/vendor-errors.ts';
-import type { ErpPort, SalesOrderDraft } from '../../functions/connectors/erp/port.ts';
+import type { ErpPort } from '../../functions/connectors/erp/port.ts';
 import { uniqueRef } from '../contracts/erp-port-contract.ts';
 import { readConnectorSecrets } from '../../functions/connectors/registry.ts';
 import { readEnv } from '../../functions/core/env.ts';
 import { netsuiteSandbox } from '../../local/sandbox/netsuite/sandbox.ts';
 import { SANDBOX_TAX_RATE } from '../../local/sandbox/netsuite/server.ts';
 import { startNetsuiteTestAccount, type NetsuiteTestAccount } from '../../local/sandbox/netsuite/test-account.ts';
+import { rejection } from '../support/failure.ts';
+import { sampleDraft } from '../support/sample-orders.ts';
 
 function fixture(name: string): string {
   return readFileSync(join(import.meta.dirname, '..', 'fixtures', 'netsuite', name), 'utf8');
 }
 
 /** The error a promise rejects with; fails the test when it resolves. */
-const failure = (promise: Promise<unknown>): Promise<Error> =>
-  promise.then((value) => Promise.reject(new Error(`expected a failure, got ${JSON.stringify(value)}`)), (error: unknown) => error as Error);
 
 describe('recorded NetSuite payloads', () => {
   it('a 401 INVALID_LOGIN body is described with its detail and code', () => {
@@ -272,22 +272,12 @@ describe('NetsuiteErp against the NetSuite sandbox', () => {
     await account?.close();
   });
 
-  const draft = (customerId: string, overrides: Partial<SalesOrderDraft> = {}): SalesOrderDraft => ({
-    externalRef: uniqueRef('hubspot:deal'),
-    customerId,
-    currency: 'EUR',
-    lines: [
-      { sku: 'WIDGET-1', name: 'Widget', quantity: 4, unitPrice: 22.5 },
-      { sku: 'SERVICE-HOUR', name: 'Onboarding', quantity: 2, unitPrice: 90, discountPercent: 10 },
-    ],
-    ...overrides,
-  });
   const newCustomer = async (): Promise<string> =>
     (await erp.upsertCustomer({ externalId: uniqueRef('hubspot:company'), kind: 'company', name: 'Nordwind Handels GmbH' })).customerId;
 
   it('creates an order whose amounts NetSuite computed, keyed by the encoded reference, numbered SO…', async () => {
     // prepare
-    const orderDraft = draft(await newCustomer());
+    const orderDraft = sampleDraft(await newCustomer());
 
     // act
     const order = await erp.createSalesOrder(orderDraft);
@@ -303,13 +293,13 @@ describe('NetsuiteErp against the NetSuite sandbox', () => {
 
   it('a create whose answer is lost while NetSuite is behind runs once: the retry finds the first job by its key', async () => {
     // prepare
-    const orderDraft = draft(await newCustomer());
+    const orderDraft = sampleDraft(await newCustomer());
     await account.holdJobs(true);
     await account.injectFault({ kind: 'commit-then-drop', count: 1, operation: 'POST /services/rest/record/v1/salesOrder' });
 
     // act
-    const lost = await failure(erp.createSalesOrder(orderDraft));
-    const stillQueued = await failure(erp.createSalesOrder(orderDraft));
+    const lost = await rejection(erp.createSalesOrder(orderDraft));
+    const stillQueued = await rejection(erp.createSalesOrder(orderDraft));
     await account.holdJobs(false);
     const order = await erp.createSalesOrder(orderDraft);
 
@@ -349,7 +339,7 @@ describe('NetsuiteErp against the NetSuite sandbox', () => {
 
   it('cancels by closing every line: NetSuite then reads the order as Closed', async () => {
     // prepare
-    const order = await erp.createSalesOrder(draft(await newCustomer()));
+    const order = await erp.createSalesOrder(sampleDraft(await newCustomer()));
     await erp.confirmSalesOrder(order.id);
 
     // act
@@ -393,7 +383,7 @@ describe('NetsuiteErp against the NetSuite sandbox', () => {
     const before = (await account.records('salesOrder')).length;
 
     // act
-    const error = await failure(erp.createSalesOrder(draft(customerId, { currency: 'GBP' })));
+    const error = await rejection(erp.createSalesOrder(sampleDraft(customerId, { currency: 'GBP' })));
 
     // assess
     expect(error).toBeInstanceOf(PermanentError);
@@ -402,7 +392,7 @@ describe('NetsuiteErp against the NetSuite sandbox', () => {
   });
 
   it('refuses a malformed draft with an error that names the field', async () => {
-    const error = await failure(erp.createSalesOrder(draft('20', { currency: 'eur' })));
+    const error = await rejection(erp.createSalesOrder(sampleDraft('20', { currency: 'eur' })));
     expect(error).toBeInstanceOf(PermanentError);
     expect(error.message).toContain('draft.currency');
   });
@@ -461,7 +451,7 @@ describe('NetsuiteErp against the NetSuite sandbox', () => {
 
   it('keeps orders across a sandbox restart', async () => {
     // prepare
-    const order = await erp.createSalesOrder(draft(await newCustomer()));
+    const order = await erp.createSalesOrder(sampleDraft(await newCustomer()));
 
     // act
     await account.restart();

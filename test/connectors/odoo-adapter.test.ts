@@ -9,22 +9,16 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PermanentError, RetryableError } from '../../functions/core/errors.ts';
-import type { Party } from '../../functions/connectors/crm/port.ts';
-import type { SalesOrderDraft } from '../../functions/connectors/erp/port.ts';
 import { OdooErp } from '../../functions/connectors/erp/odoo/index.ts';
 import { OdooSaleOrders, toErpOrder, toErpOrderStatus, toPartnerValues } from '../../functions/connectors/erp/odoo/mapping.ts';
 import { SANDBOX_TAX_RATE, startOdooSandbox, type OdooSandbox } from '../../local/sandbox/odoo/index.ts';
+import { rejection } from '../support/failure.ts';
+import { uniqueRef } from '../contracts/erp-port-contract.ts';
+import { sampleDraft, sampleParty } from '../support/sample-orders.ts';
 
 const DB = 'harmony';
 const USERNAME = 'api@harmony.example';
 const API_KEY = 'adapter-test-key';
-
-let sequence = 0;
-/** A value unique within this test run, so tests sharing a sandbox never see each other's records. */
-function unique(prefix: string): string {
-  sequence += 1;
-  return `${prefix}-${process.pid}-${sequence}`;
-}
 
 function fixture<Shape>(name: string): Shape {
   return JSON.parse(readFileSync(join(import.meta.dirname, '..', 'fixtures', 'odoo', name), 'utf8')) as Shape;
@@ -45,33 +39,6 @@ async function odoo(sandbox: OdooSandbox, model: string, method: string, args: u
 async function injectFault(sandbox: OdooSandbox, fault: Record<string, unknown>): Promise<void> {
   const response = await fetch(`${sandbox.url}/__sandbox/faults`, { method: 'POST', body: JSON.stringify(fault) });
   expect(response.status).toBe(201);
-}
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  const outcome = await promise.then(
-    (value: unknown) => ({ value }),
-    (error: unknown) => ({ error }),
-  );
-  if (!('error' in outcome)) throw new Error(`expected a failure, got ${JSON.stringify(outcome.value)}`);
-  expect(outcome.error).toBeInstanceOf(Error);
-  return outcome.error as Error;
-}
-
-function party(overrides: Partial<Party> = {}): Party {
-  return { externalId: unique('hubspot:company'), kind: 'company', name: 'Nordwind Handels GmbH', ...overrides };
-}
-
-function draft(customerId: string, overrides: Partial<SalesOrderDraft> = {}): SalesOrderDraft {
-  return {
-    externalRef: unique('hubspot:deal'),
-    customerId,
-    currency: 'EUR',
-    lines: [
-      { sku: 'WIDGET-1', name: 'Widget', quantity: 4, unitPrice: 22.5 },
-      { sku: 'SERVICE-HOUR', name: 'Onboarding', quantity: 2, unitPrice: 90, discountPercent: 10 },
-    ],
-    ...overrides,
-  };
 }
 
 /** A stand-in Odoo that answers each JSON-RPC call from a script of recorded responses. */
@@ -137,7 +104,7 @@ describe('OdooErp against the Odoo sandbox', () => {
   describe('upsertCustomer', () => {
     it('creates a partner with the mapped fields and the CRM id as ref', async () => {
       // prepare
-      const customer = party({
+      const customer = sampleParty({
         email: 'einkauf@nordwind.example',
         phone: '+49 40 1234567',
         vatNumber: 'DE811569869',
@@ -168,7 +135,7 @@ describe('OdooErp against the Odoo sandbox', () => {
 
     it('finds the partner by external id on the second call instead of creating a duplicate', async () => {
       // prepare
-      const customer = party({ kind: 'person', name: 'Jana Berg', email: 'jana.berg@example.org' });
+      const customer = sampleParty({ kind: 'person', name: 'Jana Berg', email: 'jana.berg@example.org' });
       const first = await erp.upsertCustomer(customer);
 
       // act
@@ -182,7 +149,7 @@ describe('OdooErp against the Odoo sandbox', () => {
     it('matches an existing company by VAT number, however it is typed, and stores the CRM id on it', async () => {
       // prepare
       const [azureId] = (await odoo(sandbox, 'res.partner', 'search', [[['name', '=', 'Azure Interior']]])) as number[];
-      const customer = party({ name: 'Azure Interior SA', vatNumber: 'be 0477.472.701', email: 'someone-else@example.org' });
+      const customer = sampleParty({ name: 'Azure Interior SA', vatNumber: 'be 0477.472.701', email: 'someone-else@example.org' });
 
       // act
       const result = await erp.upsertCustomer(customer);
@@ -198,7 +165,7 @@ describe('OdooErp against the Odoo sandbox', () => {
     it('matches an existing contact by email, ignoring case', async () => {
       // prepare
       const [brandonId] = (await odoo(sandbox, 'res.partner', 'search', [[['name', '=', 'Brandon Freeman']]])) as number[];
-      const customer = party({ kind: 'person', name: 'Brandon Freeman', email: 'Brandon.Freeman@Azure-Interior.example' });
+      const customer = sampleParty({ kind: 'person', name: 'Brandon Freeman', email: 'Brandon.Freeman@Azure-Interior.example' });
 
       // act
       const result = await erp.upsertCustomer(customer);
@@ -210,7 +177,7 @@ describe('OdooErp against the Odoo sandbox', () => {
     it('treats the email as an exact value, not a LIKE pattern', async () => {
       // prepare
       await odoo(sandbox, 'res.partner', 'create', [{ name: 'Pattern Trap', email: 'salesXteam@trap.example' }]);
-      const customer = party({ name: 'Other Company', email: 'sales_team@trap.example' });
+      const customer = sampleParty({ name: 'Other Company', email: 'sales_team@trap.example' });
 
       // act
       const result = await erp.upsertCustomer(customer);
@@ -221,7 +188,7 @@ describe('OdooErp against the Odoo sandbox', () => {
 
     it('does not match archived partners', async () => {
       // prepare
-      const customer = party({ name: 'Archived Partner Co' });
+      const customer = sampleParty({ name: 'Archived Partner Co' });
       await odoo(sandbox, 'res.partner', 'create', [{ name: 'Archived Partner Co', ref: customer.externalId, active: false }]);
 
       // act
@@ -236,12 +203,12 @@ describe('OdooErp against the Odoo sandbox', () => {
     let customerId: string;
 
     beforeAll(async () => {
-      customerId = (await erp.upsertCustomer(party({ name: 'Order Test AG' }))).customerId;
+      customerId = (await erp.upsertCustomer(sampleParty({ name: 'Order Test AG' }))).customerId;
     });
 
     it('creates a draft order with the lines mapped to products by SKU', async () => {
       // prepare
-      const order = draft(customerId);
+      const order = sampleDraft(customerId);
 
       // act
       const created = await erp.createSalesOrder(order);
@@ -270,7 +237,7 @@ describe('OdooErp against the Odoo sandbox', () => {
 
     it('is idempotent: a second call returns the same order and Odoo holds one', async () => {
       // prepare
-      const order = draft(customerId);
+      const order = sampleDraft(customerId);
       const first = await erp.createSalesOrder(order);
 
       // act
@@ -283,7 +250,7 @@ describe('OdooErp against the Odoo sandbox', () => {
 
     it('rejects unknown SKUs as a PermanentError naming them, and creates nothing', async () => {
       // prepare
-      const order = draft(customerId, {
+      const order = sampleDraft(customerId, {
         lines: [
           { sku: 'WIDGET-1', name: 'Widget', quantity: 1, unitPrice: 25 },
           { sku: 'NOPE-9', name: 'Does not exist', quantity: 1, unitPrice: 1 },
@@ -291,7 +258,7 @@ describe('OdooErp against the Odoo sandbox', () => {
       });
 
       // act
-      const error = await failure(erp.createSalesOrder(order));
+      const error = await rejection(erp.createSalesOrder(order));
 
       // assess
       expect(error).toBeInstanceOf(PermanentError);
@@ -302,7 +269,7 @@ describe('OdooErp against the Odoo sandbox', () => {
 
     it('treats an archived product as unknown', async () => {
       // act
-      const error = await failure(erp.createSalesOrder(draft(customerId, { lines: [{ sku: 'LEGACY-0', name: 'Old', quantity: 1, unitPrice: 10 }] })));
+      const error = await rejection(erp.createSalesOrder(sampleDraft(customerId, { lines: [{ sku: 'LEGACY-0', name: 'Old', quantity: 1, unitPrice: 10 }] })));
 
       // assess
       expect(error).toBeInstanceOf(PermanentError);
@@ -311,12 +278,12 @@ describe('OdooErp against the Odoo sandbox', () => {
 
     it('creates the order in the draft currency through its pricelist, and rejects a currency Odoo has no pricelist for', async () => {
       // prepare
-      const inDollars = draft(customerId, { currency: 'USD' });
-      const inYen = draft(customerId, { currency: 'JPY' });
+      const inDollars = sampleDraft(customerId, { currency: 'USD' });
+      const inYen = sampleDraft(customerId, { currency: 'JPY' });
 
       // act
       const created = await erp.createSalesOrder(inDollars);
-      const error = await failure(erp.createSalesOrder(inYen));
+      const error = await rejection(erp.createSalesOrder(inYen));
 
       // assess
       expect(created.currency).toBe('USD');
@@ -327,7 +294,7 @@ describe('OdooErp against the Odoo sandbox', () => {
 
     it('rejects a customer id that does not exist with Odoo’s MissingError', async () => {
       // act
-      const error = await failure(erp.createSalesOrder(draft('999999')));
+      const error = await rejection(erp.createSalesOrder(sampleDraft('999999')));
 
       // assess
       expect(error).toBeInstanceOf(PermanentError);
@@ -336,14 +303,14 @@ describe('OdooErp against the Odoo sandbox', () => {
 
     it('finds the newest order that is not cancelled by external reference', async () => {
       // prepare
-      const order = draft(customerId);
+      const order = sampleDraft(customerId);
       const first = await erp.createSalesOrder(order);
       await erp.cancelSalesOrder(first.id);
       const replacement = await erp.createSalesOrder(order);
 
       // act
       const found = await erp.findSalesOrderByExternalRef(order.externalRef);
-      const missing = await erp.findSalesOrderByExternalRef(unique('hubspot:deal'));
+      const missing = await erp.findSalesOrderByExternalRef(uniqueRef('hubspot:deal'));
 
       // assess
       expect(replacement.id).not.toBe(first.id);
@@ -356,12 +323,12 @@ describe('OdooErp against the Odoo sandbox', () => {
     let customerId: string;
 
     beforeAll(async () => {
-      customerId = (await erp.upsertCustomer(party({ name: 'Lifecycle KG' }))).customerId;
+      customerId = (await erp.upsertCustomer(sampleParty({ name: 'Lifecycle KG' }))).customerId;
     });
 
     it('confirms an order, and confirming it again is a no-op', async () => {
       // prepare
-      const created = await erp.createSalesOrder(draft(customerId));
+      const created = await erp.createSalesOrder(sampleDraft(customerId));
 
       // act
       const confirmed = await erp.confirmSalesOrder(created.id);
@@ -376,7 +343,7 @@ describe('OdooErp against the Odoo sandbox', () => {
 
     it('really cancels a confirmed order directly (no wizard), and cancelling it again is a no-op', async () => {
       // prepare
-      const order = draft(customerId);
+      const order = sampleDraft(customerId);
       const created = await erp.createSalesOrder(order);
       await erp.confirmSalesOrder(created.id);
 
@@ -398,7 +365,7 @@ describe('OdooErp against the Odoo sandbox', () => {
       const stubborn = await startOdooSandbox({ port: 0, db: DB, username: USERNAME, apiKey: API_KEY, cancelWizardIgnoresContext: true });
       try {
         const stubbornErp = new OdooErp({ url: stubborn.url, db: DB, username: USERNAME, apiKey: API_KEY });
-        const created = await stubbornErp.createSalesOrder(draft('3'));
+        const created = await stubbornErp.createSalesOrder(sampleDraft('3'));
         await stubbornErp.confirmSalesOrder(created.id);
 
         // act
@@ -415,12 +382,12 @@ describe('OdooErp against the Odoo sandbox', () => {
 
     it('reports a locked order it cannot cancel as a PermanentError with Odoo’s message', async () => {
       // prepare
-      const created = await erp.createSalesOrder(draft(customerId));
+      const created = await erp.createSalesOrder(sampleDraft(customerId));
       await erp.confirmSalesOrder(created.id);
       await odoo(sandbox, 'sale.order', 'action_lock', [[Number(created.id)]]);
 
       // act
-      const error = await failure(erp.cancelSalesOrder(created.id));
+      const error = await rejection(erp.cancelSalesOrder(created.id));
 
       // assess
       expect(error).toBeInstanceOf(PermanentError);
@@ -431,11 +398,11 @@ describe('OdooErp against the Odoo sandbox', () => {
 
     it('refuses to confirm a cancelled order with Odoo’s UserError', async () => {
       // prepare
-      const created = await erp.createSalesOrder(draft(customerId));
+      const created = await erp.createSalesOrder(sampleDraft(customerId));
       await erp.cancelSalesOrder(created.id);
 
       // act
-      const error = await failure(erp.confirmSalesOrder(created.id));
+      const error = await rejection(erp.confirmSalesOrder(created.id));
 
       // assess
       expect(error).toBeInstanceOf(PermanentError);
@@ -444,8 +411,8 @@ describe('OdooErp against the Odoo sandbox', () => {
 
     it('reports an order that does not exist as a PermanentError', async () => {
       // act
-      const missing = await failure(erp.getSalesOrder('987654'));
-      const malformed = await failure(erp.getSalesOrder('S00001'));
+      const missing = await rejection(erp.getSalesOrder('987654'));
+      const malformed = await rejection(erp.getSalesOrder('S00001'));
 
       // assess
       expect(missing).toBeInstanceOf(PermanentError);
@@ -457,11 +424,11 @@ describe('OdooErp against the Odoo sandbox', () => {
   describe('transport failures', () => {
     it('turns HTTP 429 into a RetryableError carrying Retry-After', async () => {
       // prepare
-      const created = await erp.createSalesOrder(draft('3'));
+      const created = await erp.createSalesOrder(sampleDraft('3'));
       await injectFault(sandbox, { count: 1, kind: '429', operation: 'sale.order.read', retryAfterSeconds: 7 });
 
       // act
-      const error = await failure(erp.getSalesOrder(created.id));
+      const error = await rejection(erp.getSalesOrder(created.id));
 
       // assess
       expect(error).toBeInstanceOf(RetryableError);
@@ -471,11 +438,11 @@ describe('OdooErp against the Odoo sandbox', () => {
 
     it('turns HTTP 500 into a RetryableError, and the retry succeeds', async () => {
       // prepare
-      const order = draft('3');
+      const order = sampleDraft('3');
       await injectFault(sandbox, { count: 1, kind: '500', operation: 'sale.order.create' });
 
       // act
-      const error = await failure(erp.createSalesOrder(order));
+      const error = await rejection(erp.createSalesOrder(order));
       const retried = await erp.createSalesOrder(order);
 
       // assess
@@ -491,7 +458,7 @@ describe('OdooErp against the Odoo sandbox', () => {
       await injectFault(sandbox, { count: 1, kind: 'timeout', operation: 'sale.order.search_read' });
 
       // act
-      const error = await failure(impatient.findSalesOrderByExternalRef('anything'));
+      const error = await rejection(impatient.findSalesOrderByExternalRef('anything'));
 
       // assess
       expect(error).toBeInstanceOf(RetryableError);
@@ -503,7 +470,7 @@ describe('OdooErp against the Odoo sandbox', () => {
       const wrongKey = new OdooErp({ url: sandbox.url, db: DB, username: USERNAME, apiKey: 'not-the-key' });
 
       // act
-      const error = await failure(wrongKey.getSalesOrder('1'));
+      const error = await rejection(wrongKey.getSalesOrder('1'));
 
       // assess
       expect(error).toBeInstanceOf(PermanentError);
@@ -524,7 +491,7 @@ describe('OdooErp against recorded Odoo answers', () => {
 
     try {
       // act
-      const error = await failure(erp.getSalesOrder('42'));
+      const error = await rejection(erp.getSalesOrder('42'));
 
       // assess
       expect(error).toBeInstanceOf(PermanentError);
@@ -542,7 +509,7 @@ describe('OdooErp against recorded Odoo answers', () => {
 
     try {
       // act
-      const error = await failure(erp.getSalesOrder('42'));
+      const error = await rejection(erp.getSalesOrder('42'));
 
       // assess
       expect(error).toBeInstanceOf(RetryableError);
@@ -560,7 +527,7 @@ describe('OdooErp against recorded Odoo answers', () => {
 
     try {
       // act
-      const error = await failure(erp.getSalesOrder('42'));
+      const error = await rejection(erp.getSalesOrder('42'));
 
       // assess
       expect(error).toBeInstanceOf(PermanentError);
@@ -601,7 +568,7 @@ describe('OdooErp against recorded Odoo answers', () => {
 
     try {
       // act
-      const error = await failure(erp.getSalesOrder('42'));
+      const error = await rejection(erp.getSalesOrder('42'));
 
       // assess
       expect(error).toBeInstanceOf(PermanentError);
@@ -620,7 +587,7 @@ describe('OdooErp against recorded Odoo answers', () => {
 
     try {
       // act
-      const error = await failure(erp.getSalesOrder('42'));
+      const error = await rejection(erp.getSalesOrder('42'));
 
       // assess
       expect(error).toBeInstanceOf(PermanentError);

@@ -29,6 +29,7 @@ import { PermanentError, RetryableError } from '../../functions/core/errors.ts';
 import { WON_DEAL_STAGE } from '../../functions/core/events.ts';
 import { startPipedriveSandbox, type PipedriveSandbox } from '../../local/sandbox/pipedrive/server.ts';
 import { describeCrmPortContract, type SeededDeal } from '../contracts/crm-port-contract.ts';
+import { rejection } from '../support/failure.ts';
 
 const API_TOKEN = 'pipedrive-adapter-test-token';
 const OAUTH = { clientId: 'adapter-test-client', clientSecret: 'adapter-test-secret', refreshToken: '13011977:21440810:adapter-test-refresh' };
@@ -50,12 +51,6 @@ async function createDeal(sandbox: PipedriveSandbox, request: Record<string, unk
   const { status, json } = await sandboxApi(sandbox, 'POST', '/__sandbox/deals', request);
   expect(status, JSON.stringify(json)).toBe(201);
   return json.data;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  const outcome = await promise.then((value) => ({ value }), (error: unknown) => ({ error }));
-  if (!('error' in outcome)) throw new Error(`expected a failure, got ${JSON.stringify(outcome.value)}`);
-  return outcome.error as Error;
 }
 
 function oauthAdapter(sandbox: PipedriveSandbox, overrides: Partial<typeof OAUTH> = {}, options: Partial<PipedriveCrmOptions> = {}): PipedriveCrm {

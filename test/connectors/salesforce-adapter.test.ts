@@ -11,6 +11,7 @@ import { idSuffix } from '../../functions/connectors/crm/salesforce/record-id.ts
 import { RecordingOutboundQueue, SandboxControl } from '../../local/sandbox/salesforce/control-client.ts';
 import { startSalesforceSandbox, type SalesforceSandbox } from '../../local/sandbox/salesforce/server.ts';
 import { describeCrmPortContract, type SeededDeal } from '../contracts/crm-port-contract.ts';
+import { rejection } from '../support/failure.ts';
 
 const CLIENT_ID = '3MVG9harmony.contract.consumer.key';
 const CLIENT_SECRET = 'contract-consumer-secret';
@@ -115,7 +116,7 @@ describe('Salesforce adapter with the OAuth 2.0 JWT bearer flow', () => {
     const seeded = await seedContractDeal(control, 2, false);
     const other = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
 
-    const error = await jwtAdapter({ privateKey: other.privateKey }).getDeal(seeded.dealId).catch((caught: unknown) => caught);
+    const error = await rejection(jwtAdapter({ privateKey: other.privateKey }).getDeal(seeded.dealId));
 
     expect(error).toBeInstanceOf(PermanentError);
     expect((error as Error).message).toMatch(/auth.*JWT bearer.*invalid assertion/);
@@ -124,7 +125,7 @@ describe('Salesforce adapter with the OAuth 2.0 JWT bearer flow', () => {
   it('a user the connected app is not approved for is refused, naming the username to check', async () => {
     const seeded = await seedContractDeal(control, 3, false);
 
-    const error = await jwtAdapter({ username: 'someone.else@example.com' }).getDeal(seeded.dealId).catch((caught: unknown) => caught);
+    const error = await rejection(jwtAdapter({ username: 'someone.else@example.com' }).getDeal(seeded.dealId));
 
     expect(error).toBeInstanceOf(PermanentError);
     expect((error as Error).message).toContain("user hasn't approved this consumer");

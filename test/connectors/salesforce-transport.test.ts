@@ -11,21 +11,13 @@ import { SalesforceCrm, type SalesforceCrmOptions } from '../../functions/connec
 import { idSuffix } from '../../functions/connectors/crm/salesforce/record-id.ts';
 import { SandboxControl } from '../../local/sandbox/salesforce/control-client.ts';
 import { startSalesforceSandbox, type SalesforceSandbox } from '../../local/sandbox/salesforce/server.ts';
+import { rejection } from '../support/failure.ts';
 
 const CLIENT_ID = '3MVG9harmony.transport.consumer.key';
 const CLIENT_SECRET = 'transport-consumer-secret';
 
 function fixture(name: string): unknown {
   return JSON.parse(readFileSync(new URL(`../fixtures/salesforce/${name}`, import.meta.url), 'utf8'));
-}
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  const outcome = await promise.then(
-    (value) => ({ value }),
-    (error: unknown) => ({ error }),
-  );
-  if (!('error' in outcome)) throw new Error(`expected a failure, got ${JSON.stringify(outcome.value)}`);
-  return outcome.error as Error;
 }
 
 describe('Salesforce adapter on a multi-currency org with person accounts', () => {
@@ -122,9 +114,9 @@ describe('Salesforce adapter on a multi-currency org with person accounts', () =
     const seeded = await seedWon('Wrong ids');
     await control.injectFault({ kind: '500', count: 5 });
 
-    const accountId = await failure(crm.getDeal(seeded.accountId!));
+    const accountId = await rejection(crm.getDeal(seeded.accountId!));
     const wrongSuffix = seeded.opportunityId.endsWith('AAA') ? 'BBB' : 'AAA';
-    const badSuffix = await failure(crm.updateDeal(`${seeded.opportunityId.slice(0, 15)}${wrongSuffix}`, { erpStatus: 'confirmed' }));
+    const badSuffix = await rejection(crm.updateDeal(`${seeded.opportunityId.slice(0, 15)}${wrongSuffix}`, { erpStatus: 'confirmed' }));
     await control.clearFaults();
 
     expect(accountId).toBeInstanceOf(PermanentError);
@@ -146,7 +138,7 @@ describe('Salesforce adapter on a multi-currency org with person accounts', () =
   it('a write-back field the org does not have is a PermanentError with Salesforce INVALID_FIELD and the name', async () => {
     const seeded = await seedWon('Bad field');
 
-    const error = await failure(adapter({ syncFields: { status: 'ERP_State__c' } }).updateDeal(seeded.opportunityId, { erpStatus: 'confirmed' }));
+    const error = await rejection(adapter({ syncFields: { status: 'ERP_State__c' } }).updateDeal(seeded.opportunityId, { erpStatus: 'confirmed' }));
 
     expect(error).toBeInstanceOf(PermanentError);
     expect(error.message).toMatch(/INVALID_FIELD.*ERP_State__c/);
@@ -155,7 +147,7 @@ describe('Salesforce adapter on a multi-currency org with person accounts', () =
   it('a VAT field set explicitly that accounts lack is a configuration error naming the setting', async () => {
     const seeded = await seedWon('Vat');
 
-    const error = await failure(adapter({ vatField: 'Tax_Id__c' }).getDeal(seeded.opportunityId));
+    const error = await rejection(adapter({ vatField: 'Tax_Id__c' }).getDeal(seeded.opportunityId));
 
     expect(error).toBeInstanceOf(PermanentError);
     expect(error.message).toContain('SALESFORCE_VAT_FIELD');
@@ -165,7 +157,7 @@ describe('Salesforce adapter on a multi-currency org with person accounts', () =
     const seeded = await seedWon('Limit');
     await control.cannedAnswer({ operation: 'GET /sobjects/Opportunity', status: 403, body: fixture('rest-error-request-limit-exceeded.json'), headers: { 'retry-after': '30' } });
 
-    const error = await failure(crm.getDeal(seeded.opportunityId));
+    const error = await rejection(crm.getDeal(seeded.opportunityId));
 
     expect(error).toBeInstanceOf(RetryableError);
     expect((error as RetryableError).retryAfterSeconds).toBe(30);
@@ -185,7 +177,7 @@ describe('Salesforce adapter on a multi-currency org with person accounts', () =
     const seeded = await seedWon('Session twice');
     await control.cannedAnswer({ operation: 'GET /sobjects/Opportunity', status: 401, body: fixture('rest-error-invalid-session.json'), count: 2 });
 
-    const error = await failure(crm.getDeal(seeded.opportunityId));
+    const error = await rejection(crm.getDeal(seeded.opportunityId));
 
     expect(error).toBeInstanceOf(PermanentError);
     expect(error.message).toMatch(/refused a freshly issued access token too.*INVALID_SESSION_ID/);
@@ -198,7 +190,7 @@ describe('Salesforce adapter on a multi-currency org with person accounts', () =
     );
     await control.cannedAnswer({ operation: 'POST /services/oauth2/token', status: 400, body: fixture('oauth-error-audience-invalid.json') });
 
-    const error = await failure(adapter({ credentials: { flow: 'jwt-bearer', clientId: CLIENT_ID, username: 'u@example.com', privateKey } }).getDeal(seeded.opportunityId));
+    const error = await rejection(adapter({ credentials: { flow: 'jwt-bearer', clientId: CLIENT_ID, username: 'u@example.com', privateKey } }).getDeal(seeded.opportunityId));
 
     expect(error).toBeInstanceOf(PermanentError);
     expect(error.message).toContain('JWT bearer flow (invalid_grant — audience is invalid)');
@@ -209,7 +201,7 @@ describe('Salesforce adapter on a multi-currency org with person accounts', () =
     const seeded = await seedWon('Placeholder');
     await control.cannedAnswer({ operation: 'POST /services/oauth2/token', status: 200, body: fixture('oauth-client-credentials-token.json') });
 
-    const error = await failure(adapter({ credentials: { flow: 'client-credentials', clientId: CLIENT_ID, clientSecret: 'rotated-secret' } }).getDeal(seeded.opportunityId));
+    const error = await rejection(adapter({ credentials: { flow: 'client-credentials', clientId: CLIENT_ID, clientSecret: 'rotated-secret' } }).getDeal(seeded.opportunityId));
 
     expect(error).toBeInstanceOf(PermanentError);
     expect(error.message).toContain('instance_url');
@@ -219,7 +211,7 @@ describe('Salesforce adapter on a multi-currency org with person accounts', () =
     const seeded = await seedWon('Other shape');
     await control.cannedAnswer({ operation: 'GET /query', status: 200, body: fixture('rest-query-accounts.json'), count: 2 });
 
-    const error = await failure(crm.getDeal(seeded.opportunityId));
+    const error = await rejection(crm.getDeal(seeded.opportunityId));
     await control.clearCannedAnswers();
 
     expect(error).toBeInstanceOf(PermanentError);
@@ -230,7 +222,7 @@ describe('Salesforce adapter on a multi-currency org with person accounts', () =
     const seeded = await seedWon('Slow login');
     await control.injectFault({ kind: 'timeout', operation: 'POST /services/oauth2/token' });
 
-    const error = await failure(adapter({ credentials: { flow: 'client-credentials', clientId: CLIENT_ID, clientSecret: 'yet-another-secret' } }).getDeal(seeded.opportunityId));
+    const error = await rejection(adapter({ credentials: { flow: 'client-credentials', clientId: CLIENT_ID, clientSecret: 'yet-another-secret' } }).getDeal(seeded.opportunityId));
     await control.clearFaults();
 
     expect(error).toBeInstanceOf(RetryableError);
@@ -240,7 +232,7 @@ describe('Salesforce adapter on a multi-currency org with person accounts', () =
   it('an unknown client id is refused as auth, naming the secrets to check', async () => {
     const seeded = await seedWon('Unknown client');
 
-    const error = await failure(adapter({ credentials: { flow: 'client-credentials', clientId: '3MVG9unknown', clientSecret: CLIENT_SECRET } }).getDeal(seeded.opportunityId));
+    const error = await rejection(adapter({ credentials: { flow: 'client-credentials', clientId: '3MVG9unknown', clientSecret: CLIENT_SECRET } }).getDeal(seeded.opportunityId));
 
     expect(error).toBeInstanceOf(PermanentError);
     expect(error.message).toContain('invalid_client_id — client identifier invalid');
@@ -271,7 +263,7 @@ describe('Salesforce adapter on a single-currency org without person accounts', 
   it('without SALESFORCE_DEFAULT_CURRENCY the deal cannot be read, and the error says what to set', async () => {
     const seeded = await control.seedOpportunity({ name: 'No currency', account: { name: 'Mono 2' } });
 
-    const error = await failure(adapter().getDeal(seeded.opportunityId));
+    const error = await rejection(adapter().getDeal(seeded.opportunityId));
 
     expect(error).toBeInstanceOf(PermanentError);
     expect(error.message).toContain('SALESFORCE_DEFAULT_CURRENCY');
@@ -298,7 +290,7 @@ describe('Salesforce adapter errors from the sandbox org itself', () => {
     const missing = `${id15}${idSuffix(id15)}`;
     const crm = new SalesforceCrm({ loginUrl: new URL(sandbox.url), credentials: { flow: 'client-credentials', clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }, timeoutMs: 1000 });
 
-    const error = await failure(crm.getDeal(missing));
+    const error = await rejection(crm.getDeal(missing));
 
     expect(error).toBeInstanceOf(PermanentError);
     expect(error.message).toContain(`sobjects/Opportunity/${missing}: HTTP 404 — NOT_FOUND: The requested resource does not exist`);

@@ -16,6 +16,7 @@ import { PermanentError, RetryableError } from '../../functions/core/errors.ts';
 import { SoapClient, type SoapClientOptions } from '../../functions/connectors/soap/client.ts';
 import { writeFault } from '../../functions/connectors/soap/envelope.ts';
 import { childElement } from '../../functions/connectors/soap/xml-reader.ts';
+import { rejection } from '../support/failure.ts';
 
 const fixture = (name: string): string => readFileSync(join(import.meta.dirname, '..', 'fixtures', 'soap', name), 'utf8');
 
@@ -126,15 +127,6 @@ function client(options: Partial<SoapClientOptions> = {}): SoapClient {
   return new SoapClient({ system: 'testsoap', timeoutMs: 1_500, ...options });
 }
 
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  const outcome = await promise.then(
-    (value: unknown) => ({ value }),
-    (error: unknown) => ({ error }),
-  );
-  if (!('error' in outcome)) throw new Error(`expected a failure, got ${JSON.stringify(outcome.value)}`);
-  return outcome.error as Error;
-}
-
 /** A call to the test service's `Op` at `path`. */
 const call = (path: string) => ({ operation: 'Op', url: `${base}${path}`, action: 'urn:test:Op', body: { name: 'Op', namespace: 'urn:test' } });
 
@@ -156,13 +148,13 @@ describe('SoapClient framing', () => {
   });
 
   it('a SOAP 1.1 request to a SOAP 1.2 endpoint is refused permanently (415)', async () => {
-    const error = await failure(client().call(echo('/echo12')));
+    const error = await rejection(client().call(echo('/echo12')));
     expect(error).toBeInstanceOf(PermanentError);
     expect(error.message).toMatch(/testsoap Echo: HTTP 415/);
   });
 
   it('refuses to send a value XML cannot carry, naming the field, as a PermanentError', async () => {
-    const error = await failure(client().call({ ...echo('/echo11'), body: { name: 'Echo', namespace: 'urn:test:echo', content: { Deal: { Name: 'bell\u0007' } } } }));
+    const error = await rejection(client().call({ ...echo('/echo11'), body: { name: 'Echo', namespace: 'urn:test:echo', content: { Deal: { Name: 'bell\u0007' } } } }));
     expect(error).toBeInstanceOf(PermanentError);
     expect((error as PermanentError).code).toBe('invalid-request');
     expect(error.message).toMatch(/Echo\.Deal\.Name: contains U\+0007/);
@@ -173,7 +165,7 @@ describe('SoapClient credentials', () => {
   it('HTTP Basic with UTF-8 credentials is accepted; wrong ones are a PermanentError about credentials', async () => {
     const ping = { operation: 'Ping', url: `${base}/basic`, action: 'urn:test:Ping', body: { name: 'Ping', namespace: 'urn:test' } };
     expect((await client({ basicAuth: { username: USER, password: PASSWORD } }).call(ping)).payload?.name).toBe('PingResult');
-    const error = await failure(client({ basicAuth: { username: USER, password: 'wrong' } }).call(ping));
+    const error = await rejection(client({ basicAuth: { username: USER, password: 'wrong' } }).call(ping));
     expect(error).toBeInstanceOf(PermanentError);
     expect(error.message).toMatch(/HTTP 401 — authentication failed: the credentials were refused/);
   });
@@ -181,7 +173,7 @@ describe('SoapClient credentials', () => {
   it('WS-Security UsernameToken (PasswordText, Nonce, Created) is accepted; a wrong password gets the WSS Fault as a PermanentError', async () => {
     const ping = { operation: 'Ping', url: `${base}/wsse`, action: 'urn:test:Ping', body: { name: 'Ping', namespace: 'urn:test' } };
     expect((await client({ wsSecurity: { username: USER, password: PASSWORD } }).call(ping)).payload?.name).toBe('PingResult');
-    const error = await failure(client({ wsSecurity: { username: USER, password: 'wrong' } }).call(ping));
+    const error = await rejection(client({ wsSecurity: { username: USER, password: 'wrong' } }).call(ping));
     expect(error).toBeInstanceOf(PermanentError);
     expect(error.message).toBe('testsoap Ping: SOAP Fault wsse:FailedAuthentication (HTTP 500): The security token could not be authenticated or authorized');
     expect((error as PermanentError).code).toBe('FailedAuthentication');
@@ -190,33 +182,33 @@ describe('SoapClient credentials', () => {
 
 describe('SoapClient Faults', () => {
   it('SOAP 1.1 Fault (the specification example) is a PermanentError with faultstring and detail', async () => {
-    const error = await failure(client().call(call('/fixture/soap11-fault-server.xml/500')));
+    const error = await rejection(client().call(call('/fixture/soap11-fault-server.xml/500')));
     expect(error).toBeInstanceOf(PermanentError);
     expect(error.message).toBe("testsoap Op: SOAP Fault SOAP-ENV:Server (HTTP 500): Server Error (My application didn't work 1001)");
     expect((error as PermanentError).code).toBe('Server');
   });
 
   it('SOAP 1.2 Fault: Code/Value, Subcode and the English Reason/Text', async () => {
-    const error = await failure(client({ version: '1.2' }).call(call('/fixture/soap12-fault-sender-bad-arguments.xml/400')));
+    const error = await rejection(client({ version: '1.2' }).call(call('/fixture/soap12-fault-sender-bad-arguments.xml/400')));
     expect(error).toBeInstanceOf(PermanentError);
     expect(error.message).toBe('testsoap Op: SOAP Fault env:Sender (HTTP 400): Processing error (Name does not match card number 999)');
   });
 
   it('a Fault that says "try again" (a timeout) is a RetryableError by default', async () => {
-    const error = await failure(client({ version: '1.2' }).call(call('/fixture/soap12-fault-sender-timeout.xml/400')));
+    const error = await rejection(client({ version: '1.2' }).call(call('/fixture/soap12-fault-sender-timeout.xml/400')));
     expect(error).toBeInstanceOf(RetryableError);
     expect(error.message).toMatch(/Sender Timeout/);
   });
 
   it('a SOAP 1.2 Receiver Fault saying the server is busy is a RetryableError', async () => {
-    const error = await failure(client({ version: '1.2' }).call(call('/busy12')));
+    const error = await rejection(client({ version: '1.2' }).call(call('/busy12')));
     expect(error).toBeInstanceOf(RetryableError);
     expect(error.message).toBe('testsoap Op: SOAP Fault soap:Receiver (HTTP 500): Server busy, try again later');
   });
 
   it('the adapter classifier decides first: the same Fault made permanent with a code of its own', async () => {
     const strict = client({ version: '1.2', classifyFault: (fault) => (fault.subcodes.includes('m:MessageTimeout') ? { retry: false, code: 'message-timeout' } : undefined) });
-    const error = await failure(strict.call(call('/fixture/soap12-fault-sender-timeout.xml/400')));
+    const error = await rejection(strict.call(call('/fixture/soap12-fault-sender-timeout.xml/400')));
     expect(error).toBeInstanceOf(PermanentError);
     expect((error as PermanentError).code).toBe('message-timeout');
   });
@@ -224,33 +216,33 @@ describe('SoapClient Faults', () => {
 
 describe('SoapClient transport failures', () => {
   it('HTTP 5xx without a Fault (an HTML error page) is a RetryableError', async () => {
-    const error = await failure(client().call(call('/html-500')));
+    const error = await rejection(client().call(call('/html-500')));
     expect(error).toBeInstanceOf(RetryableError);
     expect(error.message).toMatch(/HTTP 500 without a SOAP Fault/);
   });
 
   it('a 200 whose body is not a SOAP envelope is a PermanentError malformed-response', async () => {
-    const error = await failure(client().call(call('/html-200')));
+    const error = await rejection(client().call(call('/html-200')));
     expect(error).toBeInstanceOf(PermanentError);
     expect((error as PermanentError).code).toBe('malformed-response');
     expect(error.message).toMatch(/testsoap Op: the answer is not a SOAP envelope — the root element is <html>/);
   });
 
   it('an entity bomb in an answer is refused as malformed, not expanded', async () => {
-    const error = await failure(client().call(call('/bomb')));
+    const error = await rejection(client().call(call('/bomb')));
     expect(error).toBeInstanceOf(PermanentError);
     expect((error as PermanentError).code).toBe('malformed-response');
     expect(error.message).toMatch(/document type declaration/);
   });
 
   it('429 with Retry-After is a RetryableError carrying the wait', async () => {
-    const error = await failure(client().call(call('/throttled')));
+    const error = await rejection(client().call(call('/throttled')));
     expect(error).toBeInstanceOf(RetryableError);
     expect((error as RetryableError).retryAfterSeconds).toBe(7);
   });
 
   it('a call the server never answers is a RetryableError timeout', async () => {
-    const error = await failure(client({ timeoutMs: 300 }).call(call('/hold')));
+    const error = await rejection(client({ timeoutMs: 300 }).call(call('/hold')));
     expect(error).toBeInstanceOf(RetryableError);
     expect((error as RetryableError).code).toBe('timeout');
   });

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PermanentError, RetryableError } from '../../functions/core/errors.ts';
 import type { CrmPort, DealSyncUpdate } from '../../functions/connectors/crm/port.ts';
 import type { FaultRequest } from '../../local/sandbox/faults.ts';
+import { rejection, retriedUntilSuccess } from '../support/failure.ts';
 
 /** A won deal the subject seeded, and what the adapter must read from it. */
 export interface SeededDeal {
@@ -56,16 +57,6 @@ export interface CrmContractSubject {
 export interface CrmContractOptions {
   /** The CRM issues expiring access tokens: the subject has `expireTokens`. */
   readonly accessTokens: boolean;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  const outcome = await promise.then(
-    (value: unknown) => ({ value }),
-    (error: unknown) => ({ error }),
-  );
-  if (!('error' in outcome)) throw new Error(`expected a failure, got ${JSON.stringify(outcome.value)}`);
-  expect(outcome.error).toBeInstanceOf(Error);
-  return outcome.error as Error;
 }
 
 /** Registers the CRM contract for one adapter. */
@@ -159,17 +150,8 @@ export function describeCrmPortContract(name: string, setup: () => Promise<CrmCo
       it('a 429 storm ends in success once it passes', async () => {
         const seeded = await subject.seedWonDeal();
         await subject.injectFault({ kind: '429', count: 3, retryAfterSeconds: 0 });
-        let retries = 0;
-        for (;;) {
-          try {
-            expect((await subject.crm.getDeal(seeded.dealId)).id).toBe(seeded.dealId);
-            break;
-          } catch (error) {
-            expect(error).toBeInstanceOf(RetryableError);
-            retries += 1;
-            expect(retries).toBeLessThanOrEqual(3);
-          }
-        }
+        const { result: deal, retries } = await retriedUntilSuccess(() => subject.crm.getDeal(seeded.dealId), 3);
+        expect(deal.id).toBe(seeded.dealId);
         expect(retries).toBeGreaterThan(0);
       });
 

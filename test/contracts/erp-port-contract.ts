@@ -12,6 +12,7 @@ import { PermanentError, RetryableError } from '../../functions/core/errors.ts';
 import type { Party } from '../../functions/connectors/crm/port.ts';
 import type { ErpOrder, ErpPort, SalesOrderDraft } from '../../functions/connectors/erp/port.ts';
 import type { FaultRequest } from '../../local/sandbox/faults.ts';
+import { rejection, retriedUntilSuccess } from '../support/failure.ts';
 
 /** What the suite needs from one adapter and its sandbox. */
 export interface ErpContractSubject {
@@ -68,16 +69,6 @@ let sequence = 0;
 export function uniqueRef(prefix: string): string {
   sequence += 1;
   return `${prefix}-${process.pid}-${Date.now().toString(36)}-${sequence}`;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  const outcome = await promise.then(
-    (value: unknown) => ({ value }),
-    (error: unknown) => ({ error }),
-  );
-  if (!('error' in outcome)) throw new Error(`expected a failure, got ${JSON.stringify(outcome.value)}`);
-  expect(outcome.error).toBeInstanceOf(Error);
-  return outcome.error as Error;
 }
 
 /** Registers the ERP contract for one adapter. */
@@ -257,17 +248,8 @@ export function describeErpPortContract(name: string, setup: () => Promise<ErpCo
         it('a 429 storm ends in success once it passes, without a second order', async () => {
           const { order } = await newOrder();
           await subject.injectFault({ kind: '429', count: 3, retryAfterSeconds: 0, ...(options.readOperation === undefined ? {} : { operation: options.readOperation }) });
-          let retries = 0;
-          for (;;) {
-            try {
-              expect((await subject.erp.getSalesOrder(order.id)).id).toBe(order.id);
-              break;
-            } catch (error) {
-              expect(error).toBeInstanceOf(RetryableError);
-              retries += 1;
-              expect(retries).toBeLessThanOrEqual(3);
-            }
-          }
+          const { result: read, retries } = await retriedUntilSuccess(() => subject.erp.getSalesOrder(order.id), 3);
+          expect(read.id).toBe(order.id);
           expect(retries).toBeGreaterThan(0);
         });
 

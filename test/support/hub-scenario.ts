@@ -33,9 +33,8 @@ export interface SandboxControl {
   /** `DELETE /__sandbox/faults`. */
   clearFaults(): Promise<void>;
   /**
-   * Clears the faults and says how many calls were still due to fail: 0 proves the system
-   * under test made every call a scenario meant to fault. (The shared fault routes only
-   * tell the count when a rule is added, so a rule for a call nobody makes is added to read it.)
+   * Clears the faults and says how many calls were still due to fail (`GET /__sandbox/faults`):
+   * 0 proves the system under test made every call a scenario meant to fault.
    */
   drainFaults(): Promise<number>;
   /** Any other control route; resolves with the JSON answer (undefined for an empty one). */
@@ -98,12 +97,9 @@ export function sandboxControl(url: string): SandboxControl {
     injectFault: async (fault) => void (await call('POST', '/__sandbox/faults', fault)),
     clearFaults: async () => void (await call('DELETE', '/__sandbox/faults')),
     async drainFaults() {
-      const answer = (await call('POST', '/__sandbox/faults', { kind: '500', count: 1, operation: 'GET /no-such-operation-of-the-scenario' })) as {
-        pending?: number;
-        remaining?: number;
-      };
+      const { remaining } = (await call('GET', '/__sandbox/faults')) as { remaining: number };
       await call('DELETE', '/__sandbox/faults');
-      return (answer.pending ?? answer.remaining ?? Number.NaN) - 1;
+      return remaining;
     },
   };
 }

@@ -8,7 +8,7 @@
  * - `GET /v2.0/{tenant}/{environment}/api/v2.0/companies[(<id>)]`
  * - `…/companies(<id>)/…` — see api.ts; operations are named `GET salesOrders`,
  *   `POST salesOrders`, `DELETE salesOrders`, `POST salesOrders/Microsoft.NAV.shipAndInvoice`…
- * - `POST|DELETE /__sandbox/faults` — a FaultRequest (`500`, `429` with Retry-After,
+ * - `POST|GET|DELETE /__sandbox/faults` — a FaultRequest (`500`, `429` with Retry-After,
  *   `timeout` (held until close), `malformed` (a 200 with truncated JSON),
  *   `commit-then-drop` (the call runs and commits, then the socket is destroyed)).
  *   A request with `x-sandbox-faults: bypass` is never faulted.
@@ -19,11 +19,11 @@
  *
  * State lives in `<dataDir>/business-central.sqlite` (see store.ts), seeded on first start.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
 import * as z from 'zod';
 import type { SandboxDefinition } from '../definition.ts';
-import { bypassesFaults, FaultInjector, FaultRequest } from '../faults.ts';
+import { bypassesFaults, FaultInjector, serveFaultRoutes } from '../faults.ts';
+import { readBody, startSandboxServer, withJsonBody } from '../http-server.ts';
 import { handleCompanyRequest, operationName, parseCompanyPath } from './api.ts';
 import type { Company } from './company.ts';
 import { TokenIssuer } from './entra.ts';
@@ -102,15 +102,6 @@ export async function startBusinessCentralSandbox(options: BusinessCentralSandbo
 
   const control = (route: string, body: unknown): SandboxAnswer => {
     switch (route) {
-      case 'POST /__sandbox/faults': {
-        const parsed = FaultRequest.safeParse(body);
-        if (!parsed.success) return { status: 400, body: { error: 'invalid fault', issues: parsed.error.issues } };
-        faults.add(parsed.data);
-        return { status: 201, body: { remaining: faults.remaining() } };
-      }
-      case 'DELETE /__sandbox/faults':
-        faults.clear();
-        return { status: 204 };
       case 'POST /__sandbox/expire-tokens':
         store.transaction(() => store.next('token-generation', 1));
         return { status: 204 };
@@ -142,17 +133,11 @@ export async function startBusinessCentralSandbox(options: BusinessCentralSandbo
     const method = request.method ?? 'GET';
     const url = new URL(request.url ?? '/', `http://${request.headers.host ?? host}`);
     const path = url.pathname.replace(/\/+$/, '') || '/';
-    const text = await readBody(request);
+    const text = await readBody(request, BODY_LIMIT_BYTES);
     if (text === undefined) return send(response, bcError(413, 'BadRequest', `The request body exceeds ${BODY_LIMIT_BYTES} bytes.`));
-    if (path.startsWith('/__sandbox/')) {
-      let body: unknown;
-      try {
-        body = text === '' ? undefined : JSON.parse(text);
-      } catch {
-        return send(response, { status: 400, body: { error: 'body is not JSON' } });
-      }
-      return send(response, control(`${method} ${path}`, body));
-    }
+    const faultRoute = serveFaultRoutes(faults, method, path, text);
+    if (faultRoute !== undefined) return send(response, faultRoute);
+    if (path.startsWith('/__sandbox/')) return send(response, withJsonBody(text, (body) => control(`${method} ${path}`, body)));
 
     const token = /^\/([^/]+)\/oauth2\/v2\.0\/token$/.exec(path);
     const api = /^\/v2\.0\/([^/]+)\/([^/]+)\/api\/v2\.0\/(.*)$/.exec(path);
@@ -161,7 +146,7 @@ export async function startBusinessCentralSandbox(options: BusinessCentralSandbo
     const operation = token !== null ? 'POST token' : target !== undefined ? operationName(method, target) : `${method} companies`;
 
     const fault = bypassesFaults(request.headers) ? undefined : faults.take(operation);
-    if (fault?.kind === 'timeout') return; // Held until close() ends the connection.
+    if (fault?.kind === 'timeout') return server.hold(response);
     if (fault?.kind === '429') return send(response, tooManyRequests(fault.retryAfterSeconds));
     if (fault?.kind === '500') return send(response, internalError());
     if (fault?.kind === 'malformed') return send(response, { status: 200, body: '{"@odata.context":"$metadata#companies","value":[{"@odata.etag":"W/\\"JzE5O' });
@@ -223,52 +208,20 @@ export async function startBusinessCentralSandbox(options: BusinessCentralSandbo
     );
   };
 
-  const server = http.createServer((request, response) => {
-    handle(request, response).catch((error: unknown) => {
-      send(response, bcError(500, 'Internal_ServerError', `sandbox failure: ${String(error)}`));
-    });
+  const server = await startSandboxServer({
+    host,
+    port: options.port ?? 0,
+    handle,
+    fail: (response, error) => send(response, bcError(500, 'Internal_ServerError', `sandbox failure: ${String(error)}`)),
+    release: () => store.close(),
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (error) => {
-      store.close();
-      reject(error);
-    });
-    server.listen(options.port ?? 0, host, () => {
-      server.removeAllListeners('error');
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  let closing: Promise<void> | undefined;
   return {
-    url: `http://${host}:${port}`,
-    port,
+    url: server.url,
+    port: server.port,
     companyId,
     faults,
-    close: () => {
-      closing ??= new Promise<void>((resolve) => {
-        server.close(() => {
-          store.close();
-          resolve();
-        });
-        server.closeAllConnections();
-      });
-      return closing;
-    },
+    close: () => server.close(),
   };
-}
-
-/** The body as text, or undefined when it exceeds the limit. */
-async function readBody(request: http.IncomingMessage): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    const buffer = chunk as Buffer;
-    size += buffer.byteLength;
-    if (size > BODY_LIMIT_BYTES) return undefined;
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** Credentials of the sandbox the local hub starts. */

@@ -7,7 +7,7 @@
  * - `POST /<instance>/WS/<company>/Page/SalesOrder` — `Create` (with SalesLines), `Read`,
  *   `ReadMultiple`, `Delete`
  * - `POST /<instance>/WS/<company>/Codeunit/HarmonySalesOrder` — `ReleaseSalesOrder`
- * - `POST|DELETE /__sandbox/faults` — a FaultRequest; operations are named
+ * - `POST|GET|DELETE /__sandbox/faults` — a FaultRequest; operations are named
  *   `<Service>.<Operation>`, e.g. `SalesOrder.Read`, `HarmonySalesOrder.ReleaseSalesOrder`.
  *   `500` is a NAV Fault (HTTP 500) saying a record was locked ("Please retry"); `429`
  *   HTTP 429 with Retry-After; `malformed` the real answer cut in half; `timeout` holds the
@@ -22,13 +22,13 @@
  * `<namespace>:<Operation>`. State lives in `<dataDir>/dynamics-nav.sqlite`; every write
  * commits before it is answered, so a restarted sandbox has every answered write.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as z from 'zod';
 import { readEnvelope } from '../../../functions/connectors/soap/envelope.ts';
 import { readXml, type XmlElement } from '../../../functions/connectors/soap/xml-reader.ts';
 import { writeElement, type XmlFields } from '../../../functions/connectors/soap/xml-writer.ts';
-import { bypassesFaults, FaultInjector, FaultRequest, type Fault } from '../faults.ts';
+import { bypassesFaults, FaultInjector, serveFaultRoutes, type Fault } from '../faults.ts';
+import { readBody, startSandboxServer } from '../http-server.ts';
 import { ConcurrentEditRequest, ConcurrentEdits } from './concurrent-edits.ts';
 import { CustomerPage } from './customer-page.ts';
 import { badRequest, lockTimeout, NavError, navFaultEnvelope } from './nav-errors.ts';
@@ -90,7 +90,6 @@ export async function startDynamicsNavSandbox(options: DynamicsNavSandboxOptions
   const customers = new CustomerPage(store);
   const orders = new SalesOrderPage(store);
   const faults = new FaultInjector();
-  const held = new Set<ServerResponse>();
   const concurrentEdits = new ConcurrentEdits();
   const expectedAuthorization = `Basic ${Buffer.from(`${options.username}:${options.password}`, 'utf8').toString('base64')}`;
 
@@ -157,8 +156,7 @@ export async function startDynamicsNavSandbox(options: DynamicsNavSandboxOptions
     }
     const injected: Fault | undefined = bypassesFaults(request.headers) ? undefined : faults.take(`${service}.${payload.name}`);
     if (injected?.kind === 'timeout') {
-      held.add(response);
-      response.on('close', () => held.delete(response));
+      server.hold(response);
       return;
     }
     if (injected?.kind === '429') {
@@ -194,16 +192,9 @@ export async function startDynamicsNavSandbox(options: DynamicsNavSandboxOptions
   };
 
   const serveControl = (path: string, method: string, body: string, response: ServerResponse): boolean => {
-    if (path === '/__sandbox/faults' && method === 'DELETE') {
-      faults.clear();
-      send(response, 204, 'text/plain', '');
-      return true;
-    }
-    if (path === '/__sandbox/faults' && method === 'POST') {
-      acceptJson(FaultRequest, body, response, (request) => {
-        faults.add(request);
-        return faults.remaining();
-      });
+    const faultRoute = serveFaultRoutes(faults, method, path, body);
+    if (faultRoute !== undefined) {
+      send(response, faultRoute.status, 'application/json', faultRoute.body === undefined ? '' : JSON.stringify(faultRoute.body));
       return true;
     }
     if (path === '/__sandbox/concurrent-edits' && method === 'POST') {
@@ -220,7 +211,7 @@ export async function startDynamicsNavSandbox(options: DynamicsNavSandboxOptions
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const path = new URL(request.url ?? '/', 'http://sandbox').pathname;
     const method = request.method ?? 'GET';
-    const body = await readBody(request);
+    const body = await readBody(request, MAX_BODY_BYTES);
     if (body === undefined) {
       send(response, 413, 'text/plain', 'Request Entity Too Large\n');
       return;
@@ -240,44 +231,21 @@ export async function startDynamicsNavSandbox(options: DynamicsNavSandboxOptions
     serveSoap(match[2] as 'Page' | 'Codeunit', service!, body, request, response);
   };
 
-  const server = createServer((request, response) => {
-    handle(request, response).catch((error: unknown) => {
-      if (!response.headersSent) send(response, 500, 'text/plain', `sandbox error: ${String(error)}\n`);
-      else response.destroy();
-    });
+  const server = await startSandboxServer({
+    host,
+    port: options.port ?? 0,
+    handle,
+    fail: (response, error) => send(response, 500, 'text/plain', `sandbox error: ${String(error)}\n`),
+    release: () => store.close(),
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (error) => {
-      store.close();
-      reject(error);
-    });
-    server.listen(options.port ?? 0, host, () => {
-      server.removeAllListeners('error');
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  let closing: Promise<void> | undefined;
   return {
-    url,
-    port,
-    baseUrl: `${url}/${instance}/WS/${encodeURIComponent(company)}`,
+    url: server.url,
+    port: server.port,
+    baseUrl: `${server.url}/${instance}/WS/${encodeURIComponent(company)}`,
     company,
     localCurrency: options.localCurrency ?? 'EUR',
     faults,
-    close: () => {
-      closing ??= new Promise<void>((resolve) => {
-        for (const response of held) response.destroy();
-        held.clear();
-        server.close(() => {
-          store.close();
-          resolve();
-        });
-        server.closeAllConnections();
-      });
-      return closing;
-    },
+    close: () => server.close(),
   };
 }
 
@@ -314,17 +282,6 @@ function acceptJson<Schema extends z.ZodType>(schema: Schema, body: string, resp
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-async function readBody(request: IncomingMessage): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) return undefined;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 function send(response: ServerResponse, status: number, contentType: string, body: string, headers: Record<string, string> = {}): void {

@@ -11,7 +11,7 @@
  * - `POST /crm/v3/objects/{type}` and `POST /crm/v3/objects/{type}/batch/create`, with
  *   `properties` and HubSpot-defined `associations` — types `deals`, `line_items`,
  *   `companies`, `contacts`
- * - `POST|DELETE /__sandbox/faults` — a `FaultRequest`; operations are named
+ * - `POST|GET|DELETE /__sandbox/faults` — a `FaultRequest`; operations are named
  *   `GET /crm/v3/objects/deals`, `PATCH /crm/v3/objects/deals`, `POST /crm/v3/objects/deals`,
  *   `POST /crm/v3/objects/line_items/batch/create`, `POST /crm/v3/objects/line_items/batch/read`…
  *   Kinds: `500`, `429`, `timeout`, `commit-then-drop` (the call runs and is stored,
@@ -36,10 +36,11 @@
  * in `closedwon` reaches Harmony as one moved there does. (HubSpot's docs do not say
  * whether a value set at creation fires `propertyChange`; the sandbox assumes it does.)
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
 import * as z from 'zod';
-import { bypassesFaults, FaultInjector, FaultRequest } from '../faults.ts';
+import { CannedResponses } from '../canned-responses.ts';
+import { bypassesFaults, FaultInjector, serveFaultRoutes } from '../faults.ts';
+import { readBody, startSandboxServer } from '../http-server.ts';
 import { batchCreate, createRecord, CREATABLE_TYPES, type DealStageSet } from './create-records.ts';
 import { batchRead, getRecord, listRecords, patchRecord } from './crm-objects.ts';
 import { resolveObjectType, type ObjectType } from './portal-data.ts';
@@ -120,16 +121,6 @@ const DeliveryQueryParameters = z.object({
   limit: z.coerce.number().int().positive().max(1000).default(DELIVERY_PAGE),
 });
 
-/** Body of `POST /__sandbox/responses`. */
-const CannedResponseRequest = z.object({
-  /** Same names as fault operations, e.g. `GET /crm/v3/objects/deals`. */
-  operation: z.string().min(1),
-  status: z.number().int().min(200).max(599).default(200),
-  body: z.unknown(),
-  headers: z.record(z.string(), z.string()).default({}),
-  count: z.number().int().positive().max(1000).default(1),
-});
-type CannedResponseRequest = z.infer<typeof CannedResponseRequest>;
 
 /** Starts a HubSpot sandbox; resolves once it listens. */
 export async function startHubspotSandbox(options: HubspotSandboxOptions): Promise<HubspotSandbox> {
@@ -138,7 +129,7 @@ export async function startHubspotSandbox(options: HubspotSandboxOptions): Promi
   const appId = options.appId ?? 1_160_452;
   const store = new PortalStore(options.dataDir, options.deliveryLogLimit ?? 10_000);
   const faults = new FaultInjector();
-  const canned: CannedResponseRequest[] = [];
+  const canned = new CannedResponses();
   const outbox =
     options.webhookUrl === undefined
       ? undefined
@@ -150,36 +141,11 @@ export async function startHubspotSandbox(options: HubspotSandboxOptions): Promi
           timeoutMs: options.deliveryTimeoutMs ?? DEFAULT_DELIVERY_TIMEOUT_MS,
         });
 
-  const takeCanned = (operation: string): SandboxResponse | undefined => {
-    const index = canned.findIndex((entry) => entry.operation === operation);
-    if (index < 0) return undefined;
-    const entry = canned[index]!;
-    entry.count -= 1;
-    if (entry.count === 0) canned.splice(index, 1);
-    return { status: entry.status, body: entry.body, headers: entry.headers };
-  };
-
   const control = (method: string, path: string, query: URLSearchParams, body: unknown): SandboxResponse => {
     const route = `${method} ${path}`;
+    const cannedRoute = canned.serve(method, path, body);
+    if (cannedRoute !== undefined) return cannedRoute;
     switch (route) {
-      case 'POST /__sandbox/faults': {
-        const parsed = FaultRequest.safeParse(body);
-        if (!parsed.success) return { status: 400, body: { error: 'invalid fault', issues: parsed.error.issues } };
-        faults.add(parsed.data);
-        return { status: 201, body: { remaining: faults.remaining() } };
-      }
-      case 'DELETE /__sandbox/faults':
-        faults.clear();
-        return { status: 204, body: undefined };
-      case 'POST /__sandbox/responses': {
-        const parsed = CannedResponseRequest.safeParse(body);
-        if (!parsed.success) return { status: 400, body: { error: 'invalid response', issues: parsed.error.issues } };
-        canned.push(parsed.data);
-        return { status: 201, body: { pending: canned.length } };
-      }
-      case 'DELETE /__sandbox/responses':
-        canned.length = 0;
-        return { status: 204, body: undefined };
       case 'GET /__sandbox/webhook-deliveries': {
         const parsed = DeliveryQueryParameters.safeParse(Object.fromEntries(query));
         if (!parsed.success) return { status: 400, body: { error: 'invalid query', issues: parsed.error.issues } };
@@ -256,11 +222,13 @@ export async function startHubspotSandbox(options: HubspotSandboxOptions): Promi
     const method = request.method ?? 'GET';
     const url = new URL(request.url ?? '/', 'http://sandbox.invalid');
     const path = url.pathname.replace(/\/+$/, '') || '/';
-    const text = await readBody(request);
+    const text = await readBody(request, BODY_LIMIT_BYTES);
     if (text === undefined) {
       send(response, hubspotError(413, 'VALIDATION_ERROR', `Request body exceeds ${BODY_LIMIT_BYTES} bytes`));
       return;
     }
+    const faultRoute = serveFaultRoutes(faults, method, path, text);
+    if (faultRoute !== undefined) return send(response, faultRoute);
     let body: unknown = undefined;
     if (text !== '') {
       try {
@@ -288,7 +256,7 @@ export async function startHubspotSandbox(options: HubspotSandboxOptions): Promi
     const operation = `${method} /crm/v3/objects/${type}${rest[0] === 'batch' ? `/${rest.join('/')}` : ''}`;
     const bypass = bypassesFaults(request.headers);
     const fault = bypass ? undefined : faults.take(operation);
-    if (fault?.kind === 'timeout') return; // Held until close() ends the connection.
+    if (fault?.kind === 'timeout') return server.hold(response);
     if (fault?.kind === '429') return send(response, rateLimited(fault.retryAfterSeconds));
     if (fault?.kind === '500') return send(response, internalError());
     if (fault?.kind === 'malformed') {
@@ -297,64 +265,34 @@ export async function startHubspotSandbox(options: HubspotSandboxOptions): Promi
     }
     const answer = request.headers.authorization !== `Bearer ${options.accessToken}`
       ? unauthorized()
-      : ((bypass ? undefined : takeCanned(operation)) ?? crm(method, type, rest, url.searchParams, body, `http://${request.headers.host ?? host}`));
+      : ((bypass ? undefined : canned.take(operation)) ?? crm(method, type, rest, url.searchParams, body, `http://${request.headers.host ?? host}`));
     // The call has run and is stored; the caller never hears of it.
     if (fault?.kind === 'commit-then-drop') return void response.destroy();
     send(response, answer);
   };
 
-  const server = http.createServer((request, response) => {
-    handle(request, response).catch((error: unknown) => {
-      send(response, hubspotError(500, 'INTERNAL_ERROR', `sandbox failure: ${String(error)}`));
-    });
+  let closed: { readonly deliveries: DeliveryLogEntry[]; readonly pending: number } | undefined;
+  const server = await startSandboxServer({
+    host,
+    port: options.port ?? 0,
+    handle,
+    fail: (response, error) => send(response, hubspotError(500, 'INTERNAL_ERROR', `sandbox failure: ${String(error)}`)),
+    drain: async () => {
+      await outbox?.close();
+      // What the handle still tells once the database (and its lock) is released.
+      closed = { deliveries: store.deliveries({ limit: DELIVERY_PAGE }), pending: store.pending() };
+    },
+    release: () => store.close(),
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (error) => {
-      store.close();
-      reject(error);
-    });
-    server.listen(options.port ?? 0, host, () => {
-      server.removeAllListeners('error');
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
   outbox?.wake();
 
-  let closing: Promise<void> | undefined;
-  let closed: { readonly deliveries: DeliveryLogEntry[]; readonly pending: number } | undefined;
   return {
-    url: `http://${host}:${port}`,
-    port,
+    url: server.url,
+    port: server.port,
     portalId,
     deliveries: () => closed?.deliveries ?? store.deliveries({ limit: DELIVERY_PAGE }),
     pendingWebhooks: () => closed?.pending ?? store.pending(),
     statistics: () => store.statistics(),
-    close: () => {
-      closing ??= (async () => {
-        await outbox?.close();
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        });
-        // What the handle still tells once the database (and its lock) is released.
-        closed = { deliveries: store.deliveries({ limit: DELIVERY_PAGE }), pending: store.pending() };
-        store.close();
-      })();
-      return closing;
-    },
+    close: () => server.close(),
   };
-}
-
-/** The body as text, or undefined when it exceeds the limit. */
-async function readBody(request: http.IncomingMessage): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    const buffer = chunk as Buffer;
-    size += buffer.byteLength;
-    if (size > BODY_LIMIT_BYTES) return undefined;
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }

@@ -16,6 +16,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
+import { OutboxTimer, type OutboxDelivery } from '../outbox-timer.ts';
 import type { OutboxEntry, PortalStore, WebhookEventBody } from './portal-store.ts';
 
 export type { DeliveryLogEntry, OutboxEntry, WebhookEventBody } from './portal-store.ts';
@@ -73,63 +74,43 @@ export function signedWebhookHeaders(
   };
 }
 
+/** What one delivery attempt came to: the receiver's status, or why there was none. */
+type AttemptResult = { readonly status?: number; readonly error?: string };
+
 /** Delivers the persisted outbox: one request in flight at a time, retries on the configured delays. */
 export class WebhookOutbox {
   private readonly options: WebhookOutboxOptions;
-  private timer: NodeJS.Timeout | undefined;
-  private inFlight: { readonly done: Promise<void>; abort(): void } | undefined;
-  private closed = false;
+  private readonly timer: OutboxTimer<AttemptResult>;
 
   constructor(options: WebhookOutboxOptions) {
     this.options = options;
+    this.timer = new OutboxTimer({ nextDueAt: () => options.store.nextDueAt(), deliverDue: (now) => this.deliverDue(now) });
   }
 
   /** Looks at the outbox again (call after enqueueing, and once at start). */
   wake(): void {
-    if (this.closed || this.inFlight !== undefined) return;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
-    const due = this.options.store.nextDueAt();
-    if (due === undefined) return;
-    this.timer = setTimeout(() => this.deliverDue(), Math.max(0, due - Date.now()));
+    this.timer.wake();
   }
 
   /** Stops delivering: clears the timer, aborts a request in flight (it is retried after a restart). */
-  async close(): Promise<void> {
-    this.closed = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
-    const inFlight = this.inFlight;
-    inFlight?.abort();
-    await inFlight?.done;
+  close(): Promise<void> {
+    return this.timer.close();
   }
 
-  private deliverDue(): void {
-    this.timer = undefined;
-    if (this.closed) return;
-    const now = Date.now();
+  /** Sends the (up to 100) events due longest as one signed request. */
+  private deliverDue(now: number): OutboxDelivery<AttemptResult> | undefined {
     const batch = this.options.store.due(now, MAX_BATCH);
-    if (batch.length === 0) {
-      this.wake();
-      return;
-    }
+    if (batch.length === 0) return undefined;
     const { webhookUrl, clientSecret, timeoutMs } = this.options;
     const body = JSON.stringify(batch.map((entry) => withAttemptNumber(entry.event, entry.attempts)));
     const headers = signedWebhookHeaders(webhookUrl, body, clientSecret, Date.now(), timeoutMs);
     const request = post(webhookUrl, headers, body, timeoutMs);
-    const done = request.result.then((result) => {
-      this.inFlight = undefined;
-      // Interrupted by close(): the attempt does not count, and the store belongs to whoever restarts.
-      if (this.closed) return;
-      this.record(batch, result, headers, body);
-      this.wake();
-    });
-    this.inFlight = { done, abort: request.abort };
+    return { outcome: request.result, abort: request.abort, record: (result) => this.record(batch, result, headers, body) };
   }
 
   private record(
     batch: readonly OutboxEntry[],
-    result: { readonly status?: number; readonly error?: string },
+    result: AttemptResult,
     headers: Readonly<Record<string, string>>,
     body: string,
   ): void {
@@ -174,13 +155,13 @@ function post(
   headers: Readonly<Record<string, string>>,
   body: string,
   timeoutMs: number,
-): { readonly result: Promise<{ readonly status?: number; readonly error?: string }>; abort(): void } {
+): { readonly result: Promise<AttemptResult>; abort(): void } {
   const target = new URL(url);
   const transport = target.protocol === 'https:' ? https : http;
   let request: http.ClientRequest | undefined;
-  const result = new Promise<{ status?: number; error?: string }>((resolve) => {
+  const result = new Promise<AttemptResult>((resolve) => {
     let settled = false;
-    const finish = (outcome: { status?: number; error?: string }): void => {
+    const finish = (outcome: AttemptResult): void => {
       if (settled) return;
       settled = true;
       clearTimeout(deadline);

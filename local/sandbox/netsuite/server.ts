@@ -9,7 +9,7 @@
  *   `Prefer: respond-async` (and `X-NetSuite-Idempotency-Key`) as a job, see async-jobs.ts
  * - `POST /services/rest/query/v1/suiteql` — see suiteql.ts
  * - `GET /services/rest/async/v1/job/{id}[/task[/{task}[/result]]]`
- * - `POST|DELETE /__sandbox/faults` — a FaultRequest; operations are named like
+ * - `POST|GET|DELETE /__sandbox/faults` — a FaultRequest; operations are named like
  *   `GET /services/rest/record/v1/salesOrder`, `POST /services/rest/query/v1/suiteql`,
  *   `POST /services/rest/auth/oauth2/v1/token`, `GET /services/rest/async/v1/job`.
  *   Kinds `500`, `429` (Retry-After), `timeout` (held until close), `malformed` (a 200 with
@@ -23,10 +23,10 @@
  * `<dataDir>/netsuite.sqlite`; each write commits before it is answered.
  */
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as z from 'zod';
-import { bypassesFaults, FaultInjector, FaultRequest } from '../faults.ts';
+import { bypassesFaults, FaultInjector, serveFaultRoutes } from '../faults.ts';
+import { readBody, startSandboxServer, withJsonBody } from '../http-server.ts';
 import { AsyncJobs, type AsyncRequest } from './async-jobs.ts';
 import { authenticated, issueToken, TOKEN_PATH, type AccountAuthentication, type TokenBasedCredentials } from './authentication.ts';
 import { createRecord, getRecord, patchRecord, recordType, type RecordContext } from './records.ts';
@@ -106,7 +106,6 @@ export async function startNetsuiteSandbox(options: NetsuiteSandboxOptions): Pro
     now,
   };
   const faults = new FaultInjector();
-  const held = new Set<ServerResponse>();
 
   /** Runs a record request; the caller holds the transaction. */
   const executeRecord = (request: AsyncRequest): SandboxAnswer => {
@@ -126,16 +125,6 @@ export async function startNetsuiteSandbox(options: NetsuiteSandboxOptions): Pro
 
   const control = (method: string, path: string, body: unknown): SandboxAnswer => {
     const route = `${method} ${path}`;
-    if (route === 'POST /__sandbox/faults') {
-      const parsed = FaultRequest.safeParse(body);
-      if (!parsed.success) return { status: 400, body: { error: z.prettifyError(parsed.error) } };
-      faults.add(parsed.data);
-      return { status: 201, body: { pending: faults.remaining() } };
-    }
-    if (route === 'DELETE /__sandbox/faults') {
-      faults.clear();
-      return { status: 204 };
-    }
     if (route === 'POST /__sandbox/expire-tokens') return { status: 200, body: { expired: store.transaction(() => store.expireTokens()) } };
     if (route === 'GET /__sandbox/async-jobs') return { status: 200, body: { held: jobs.held, jobs: jobs.list() } };
     if (route === 'POST /__sandbox/async-jobs') {
@@ -185,23 +174,13 @@ export async function startNetsuiteSandbox(options: NetsuiteSandboxOptions): Pro
     const origin = `http://${request.headers.host ?? host}`;
     const url = new URL(request.url ?? '/', origin);
     const path = url.pathname.replace(/\/+$/, '') || '/';
-    const text = await readBody(request);
+    const text = await readBody(request, MAX_BODY_BYTES);
     if (text === undefined) return send(response, netsuiteError(413, 'INVALID_CONTENT', `The request body exceeds ${MAX_BODY_BYTES} bytes.`));
-    if (path.startsWith('/__sandbox/')) {
-      let body: unknown;
-      try {
-        body = text === '' ? undefined : JSON.parse(text);
-      } catch {
-        return send(response, { status: 400, body: { error: 'body is not JSON' } });
-      }
-      return send(response, control(method, path, body));
-    }
+    const faultRoute = serveFaultRoutes(faults, method, path, text);
+    if (faultRoute !== undefined) return send(response, faultRoute);
+    if (path.startsWith('/__sandbox/')) return send(response, withJsonBody(text, (body) => control(method, path, body)));
     const fault = bypassesFaults(request.headers) ? undefined : faults.take(operationOf(method, path));
-    if (fault?.kind === 'timeout') {
-      held.add(response);
-      response.on('close', () => held.delete(response));
-      return;
-    }
+    if (fault?.kind === 'timeout') return server.hold(response);
     if (fault?.kind === '429') {
       return send(response, netsuiteError(429, 'CONCURRENCY_LIMIT_EXCEEDED', 'Concurrent request limit exceeded. Request blocked.', { headers: { 'retry-after': String(fault.retryAfterSeconds) } }));
     }
@@ -216,55 +195,18 @@ export async function startNetsuiteSandbox(options: NetsuiteSandboxOptions): Pro
     send(response, answer);
   };
 
-  const server = createServer((request, response) => {
-    handle(request, response).catch((error: unknown) => {
-      if (!response.headersSent) send(response, netsuiteError(500, 'UNEXPECTED_ERROR', `sandbox failure: ${String(error)}`));
-      else response.destroy();
-    });
+  const server = await startSandboxServer({
+    host,
+    port: options.port ?? 0,
+    handle,
+    fail: (response, error) => send(response, netsuiteError(500, 'UNEXPECTED_ERROR', `sandbox failure: ${String(error)}`)),
+    release: () => store.close(),
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (error) => {
-      store.close();
-      reject(error);
-    });
-    server.listen(options.port ?? 0, host, () => {
-      server.removeAllListeners('error');
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  const urlHost = host.includes(':') ? `[${host}]` : host;
-  let closing: Promise<void> | undefined;
   return {
-    url: `http://${urlHost}:${port}`,
-    port,
+    url: server.url,
+    port: server.port,
     accountId: options.accountId,
     generatedPrivateKey: key.generated,
-    close: () => {
-      closing ??= new Promise<void>((resolve) => {
-        for (const response of held) response.destroy();
-        held.clear();
-        server.close(() => {
-          store.close();
-          resolve();
-        });
-        server.closeAllConnections();
-      });
-      return closing;
-    },
+    close: () => server.close(),
   };
-}
-
-/** The body as UTF-8 text, or undefined when it exceeds the limit. */
-async function readBody(request: IncomingMessage): Promise<string | undefined> {
-  const declared = Number(request.headers['content-length'] ?? 0);
-  if (declared > MAX_BODY_BYTES) return undefined;
-  const parts: Buffer[] = [];
-  let received = 0;
-  for await (const part of request as AsyncIterable<Buffer>) {
-    received += part.byteLength;
-    if (received > MAX_BODY_BYTES) return undefined;
-    parts.push(part);
-  }
-  return Buffer.concat(parts).toString('utf8');
 }

@@ -8,18 +8,19 @@
  * Tests make it misbehave through `POST /__sandbox/faults` (a FaultRequest whose
  * `operation` is `common.<method>` or `<model>.<method>`, e.g.
  * `sale.order.action_confirm`; kinds `500`, `429`, `timeout`, `commit-then-drop`)
- * and `DELETE /__sandbox/faults`; a request with `x-sandbox-faults: bypass` is
- * never faulted. `GET /__sandbox/statistics` tells how many rows the store wrote.
+ * and `DELETE /__sandbox/faults` (`GET` tells how many calls are still due to fail);
+ * a request with `x-sandbox-faults: bypass` is never faulted.
+ * `GET /__sandbox/statistics` tells how many rows the store wrote.
  *
  * State lives in `<dataDir>/odoo-sandbox.sqlite` (node:sqlite, WAL, one row per
  * record), locked to this process; every call that changes something commits its
  * rows before it is answered, so a sandbox killed at any moment restarts with
  * every answered call.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { bypassesFaults, FaultInjector, FaultRequest, type Fault } from '../faults.ts';
+import { bypassesFaults, FaultInjector, serveFaultRoutes, type Fault } from '../faults.ts';
+import { readBody, startSandboxServer } from '../http-server.ts';
 import { OdooDatabase } from './database.ts';
 import { createModels } from './models.ts';
 import {
@@ -102,7 +103,6 @@ export async function startOdooSandbox(options: OdooSandboxOptions): Promise<Odo
   if (store.isEmpty()) seedDatabase(database);
 
   const faults = new FaultInjector();
-  const held = new Set<ServerResponse>();
 
   /** `odoo.service.security.check`: the database, user id and password/API key must all match. */
   const checkCredentials = (db: unknown, uid: unknown, password: unknown): number => {
@@ -170,8 +170,7 @@ export async function startOdooSandbox(options: OdooSandboxOptions): Promise<Odo
   const suffer = (fault: Fault | undefined, response: ServerResponse): boolean => {
     if (fault === undefined || fault.kind === 'commit-then-drop') return false;
     if (fault.kind === 'timeout') {
-      held.add(response);
-      response.on('close', () => held.delete(response));
+      server.hold(response);
       return true;
     }
     if (fault.kind === 'malformed') {
@@ -249,38 +248,17 @@ export async function startOdooSandbox(options: OdooSandboxOptions): Promise<Odo
     answer(injected, response, 'application/json', JSON.stringify(payload));
   };
 
-  const serveFaults = (method: string, body: string, response: ServerResponse): void => {
-    if (method === 'DELETE') {
-      faults.clear();
-      send(response, 204, 'text/plain', '');
-      return;
-    }
-    let request: FaultRequest;
-    try {
-      const result = FaultRequest.safeParse(JSON.parse(body));
-      if (!result.success) {
-        send(response, 400, 'application/json', JSON.stringify({ error: z.prettifyError(result.error) }));
-        return;
-      }
-      request = result.data;
-    } catch {
-      send(response, 400, 'application/json', JSON.stringify({ error: 'body is not JSON' }));
-      return;
-    }
-    faults.add(request);
-    send(response, 201, 'application/json', JSON.stringify({ pending: faults.remaining() }));
-  };
-
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const path = new URL(request.url ?? '/', 'http://sandbox').pathname;
     const method = request.method ?? 'GET';
-    const body = await readBody(request);
+    const body = await readBody(request, MAX_BODY_BYTES);
     if (body === undefined) {
       send(response, 413, 'text/plain', 'Request Entity Too Large\n');
       return;
     }
-    if (path === '/__sandbox/faults' && (method === 'POST' || method === 'DELETE')) {
-      serveFaults(method, body, response);
+    const faultRoute = serveFaultRoutes(faults, method, path, body);
+    if (faultRoute !== undefined) {
+      send(response, faultRoute.status, 'application/json', faultRoute.body === undefined ? '' : JSON.stringify(faultRoute.body));
       return;
     }
     if (path === '/__sandbox/statistics' && method === 'GET') {
@@ -299,44 +277,21 @@ export async function startOdooSandbox(options: OdooSandboxOptions): Promise<Odo
     send(response, 404, 'text/html; charset=utf-8', '<!doctype html>\n<title>404 Not Found</title>\n<h1>Not Found</h1>\n');
   };
 
-  const server = createServer((request, response) => {
-    handle(request, response).catch((error: unknown) => {
-      if (!response.headersSent) send(response, 500, 'text/plain', `sandbox error: ${String(error)}\n`);
-      else response.destroy();
-    });
+  const server = await startSandboxServer({
+    host,
+    port: options.port ?? 0,
+    handle,
+    fail: (response, error) => send(response, 500, 'text/plain', `sandbox error: ${String(error)}\n`),
+    release: () => store.close(),
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (error) => {
-      store.close();
-      reject(error);
-    });
-    server.listen(options.port ?? 0, host, () => {
-      server.removeAllListeners('error');
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  const urlHost = host.includes(':') ? `[${host}]` : host;
 
-  let closing: Promise<void> | undefined;
   return {
-    url: `http://${urlHost}:${port}`,
-    port,
+    url: server.url,
+    port: server.port,
     db: options.db,
     faults,
     statistics: () => store.statistics(),
-    close: () => {
-      closing ??= new Promise<void>((resolve) => {
-        for (const response of held) response.destroy();
-        held.clear();
-        server.close(() => {
-          store.close();
-          resolve();
-        });
-        server.closeAllConnections();
-      });
-      return closing;
-    },
+    close: () => server.close(),
   };
 }
 
@@ -348,18 +303,6 @@ function fromXmlRpc(value: unknown): unknown {
     return Object.fromEntries(Object.entries(value).map(([key, member]) => [key, fromXmlRpc(member)]));
   }
   return value;
-}
-
-/** Reads the request body as UTF-8; undefined when it exceeds the size limit. */
-async function readBody(request: IncomingMessage): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) return undefined;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 function send(response: ServerResponse, status: number, contentType: string, body: string, headers: Record<string, string> = {}): void {

@@ -7,7 +7,7 @@
  * - `POST /oauth/token` — `grant_type=refresh_token` (see authentication.ts)
  * - `POST /__sandbox/deals` — a deal with its organization, person and products (see deals.ts);
  *   answers `{success, data: deal}` and queues a `create` webhook
- * - `POST|DELETE /__sandbox/faults` — a `FaultRequest`; operations are named like
+ * - `POST|GET|DELETE /__sandbox/faults` — a `FaultRequest`; operations are named like
  *   `GET /api/v2/deals/{id}`, `PATCH /api/v2/deals/{id}`, `GET /api/v1/dealFields` and
  *   `POST /oauth/token`. The token endpoint stands for oauth.pipedrive.com, another server: only
  *   rules naming it fault it. Kinds `500`, `429` (`Retry-After` and `x-ratelimit-reset`),
@@ -19,10 +19,10 @@
  * Requests with `x-sandbox-faults: bypass` are never faulted. State lives in
  * `<dataDir>/pipedrive.sqlite`; a write and the webhooks it causes commit before the answer.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
 import * as z from 'zod';
-import { bypassesFaults, FaultInjector, FaultRequest, type Fault } from '../faults.ts';
+import { bypassesFaults, FaultInjector, serveFaultRoutes, type Fault, type FaultRules } from '../faults.ts';
+import { readBody, startSandboxServer, withJsonBody } from '../http-server.ts';
 import { apiRequest, operationOf } from './api.ts';
 import { issueToken, refusedAuthentication, TOKEN_PATH, type SandboxOAuthApp } from './authentication.ts';
 import { createSandboxDeal, type DealOutcome } from './deals.ts';
@@ -94,6 +94,15 @@ export async function startPipedriveSandbox(options: PipedriveSandboxOptions): P
   const credentials = { apiToken: options.apiToken, oauth: options.oauth, tokenLifetimeSeconds: options.tokenLifetimeSeconds ?? 3599 };
   const apiFaults = new FaultInjector();
   const oauthFaults = new FaultInjector();
+  /** What the fault routes act on: a rule naming the token endpoint goes to its own queue (it stands for another server). */
+  const faultRules: FaultRules = {
+    add: (rule) => (rule.operation === `POST ${TOKEN_PATH}` ? oauthFaults : apiFaults).add(rule),
+    clear: () => {
+      apiFaults.clear();
+      oauthFaults.clear();
+    },
+    remaining: () => apiFaults.remaining() + oauthFaults.remaining(),
+  };
   const outbox = options.webhook === undefined
     ? undefined
     : new WebhookOutbox({
@@ -117,16 +126,6 @@ export async function startPipedriveSandbox(options: PipedriveSandboxOptions): P
 
   const control = (method: string, path: string, query: URLSearchParams, body: unknown): SandboxAnswer => {
     switch (`${method} ${path}`) {
-      case 'POST /__sandbox/faults': {
-        const parsed = FaultRequest.safeParse(body);
-        if (!parsed.success) return pipedriveError(400, `invalid fault: ${parsed.error.issues[0]!.message}`);
-        (parsed.data.operation === `POST ${TOKEN_PATH}` ? oauthFaults : apiFaults).add(parsed.data);
-        return { status: 201, body: { remaining: apiFaults.remaining() + oauthFaults.remaining() } };
-      }
-      case 'DELETE /__sandbox/faults':
-        apiFaults.clear();
-        oauthFaults.clear();
-        return { status: 204, body: undefined };
       case 'POST /__sandbox/expire-tokens':
         return { status: 200, body: { expired: store.transaction(() => store.expireTokens(Date.now())) } };
       case 'POST /__sandbox/deals':
@@ -163,20 +162,14 @@ export async function startPipedriveSandbox(options: PipedriveSandboxOptions): P
     const method = request.method ?? 'GET';
     const url = new URL(request.url ?? '/', 'http://sandbox.invalid');
     const path = url.pathname.replace(/\/+$/, '') || '/';
-    const text = await readBody(request);
+    const text = await readBody(request, BODY_LIMIT_BYTES);
     if (text === undefined) return send(response, pipedriveError(413, `Request body exceeds ${BODY_LIMIT_BYTES} bytes`));
-    if (path.startsWith('/__sandbox/')) {
-      let body: unknown;
-      try {
-        body = text === '' ? undefined : JSON.parse(text);
-      } catch {
-        return send(response, pipedriveError(400, 'body: not valid JSON'));
-      }
-      return send(response, control(method, path, url.searchParams, body));
-    }
+    const faultRoute = serveFaultRoutes(faultRules, method, path, text);
+    if (faultRoute !== undefined) return send(response, faultRoute);
+    if (path.startsWith('/__sandbox/')) return send(response, withJsonBody(text, (body) => control(method, path, url.searchParams, body)));
     const operation = operationOf(method, path);
     const fault: Fault | undefined = bypassesFaults(request.headers) ? undefined : (path === TOKEN_PATH ? oauthFaults : apiFaults).take(operation);
-    if (fault?.kind === 'timeout') return; // Held until close() ends the connection.
+    if (fault?.kind === 'timeout') return server.hold(response);
     if (fault?.kind === '429') return send(response, rateLimited(fault.retryAfterSeconds));
     if (fault?.kind === '500') return send(response, internalError());
     if (fault?.kind === 'malformed') {
@@ -189,28 +182,24 @@ export async function startPipedriveSandbox(options: PipedriveSandboxOptions): P
     send(response, answer);
   };
 
-  const server = http.createServer((request, response) => {
-    handle(request, response).catch((error: unknown) => send(response, pipedriveError(500, `sandbox failure: ${String(error)}`)));
+  let closed: { readonly deliveries: DeliveryLogEntry[]; readonly pending: number } | undefined;
+  const server = await startSandboxServer({
+    host,
+    port: options.port ?? 0,
+    handle,
+    fail: (response, error) => send(response, pipedriveError(500, `sandbox failure: ${String(error)}`)),
+    drain: async () => {
+      await outbox?.close();
+      closed = { deliveries: store.deliveries(500), pending: store.pending() };
+    },
+    release: () => store.close(),
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (error) => {
-      store.close();
-      reject(error);
-    });
-    server.listen(options.port ?? 0, host, () => {
-      server.removeAllListeners('error');
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  baseUrl = `http://${host}:${port}`;
+  baseUrl = server.url;
   outbox?.wake();
 
-  let closing: Promise<void> | undefined;
-  let closed: { readonly deliveries: DeliveryLogEntry[]; readonly pending: number } | undefined;
   return {
     url: baseUrl,
-    port,
+    port: server.port,
     companyId: SANDBOX_COMPANY_ID,
     fieldKeys: {
       orderRef: customFieldKey('deal', SANDBOX_FIELD_NAMES.orderRef),
@@ -220,29 +209,6 @@ export async function startPipedriveSandbox(options: PipedriveSandboxOptions): P
     },
     deliveries: () => closed?.deliveries ?? store.deliveries(500),
     pendingWebhooks: () => closed?.pending ?? store.pending(),
-    close: () => {
-      closing ??= (async () => {
-        await outbox?.close();
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        });
-        closed = { deliveries: store.deliveries(500), pending: store.pending() };
-        store.close();
-      })();
-      return closing;
-    },
+    close: () => server.close(),
   };
-}
-
-/** The body as text, or undefined when it exceeds the limit. */
-async function readBody(request: http.IncomingMessage): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).byteLength;
-    if (size > BODY_LIMIT_BYTES) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }

@@ -8,6 +8,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import { OutboxTimer, type OutboxDelivery } from '../outbox-timer.ts';
 import type { DeliveryLogEntry, OutboxEntry, PipedriveStore } from './store.ts';
 
 /** Pipedrive's retries: 3, 30 and 150 seconds after a failed attempt. */
@@ -41,48 +42,30 @@ type AttemptResult = { readonly status?: number; readonly error?: string };
 /** Delivers the persisted outbox. */
 export class WebhookOutbox {
   readonly #options: WebhookOutboxOptions;
-  #timer: NodeJS.Timeout | undefined;
-  #inFlight: { readonly done: Promise<void>; abort(): void } | undefined;
-  #closed = false;
+  readonly #timer: OutboxTimer<AttemptResult>;
 
   constructor(options: WebhookOutboxOptions) {
     this.#options = options;
+    this.#timer = new OutboxTimer({ nextDueAt: () => options.store.nextDueAt(), deliverDue: (now) => this.#deliverDue(now) });
   }
 
   /** Looks at the outbox again (call after enqueueing, and once at start). */
   wake(): void {
-    if (this.#closed || this.#inFlight !== undefined) return;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    const due = this.#options.store.nextDueAt();
-    if (due === undefined) return;
-    this.#timer = setTimeout(() => this.#deliverDue(), Math.max(0, due - Date.now()));
+    this.#timer.wake();
   }
 
   /** Stops delivering; a request in flight is aborted and does not count (it goes out again after a restart). */
-  async close(): Promise<void> {
-    this.#closed = true;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    const inFlight = this.#inFlight;
-    inFlight?.abort();
-    await inFlight?.done;
+  close(): Promise<void> {
+    return this.#timer.close();
   }
 
-  #deliverDue(): void {
-    this.#timer = undefined;
-    if (this.#closed) return;
-    const entry = this.#options.store.due(Date.now());
-    if (entry === undefined) return this.wake();
+  /** Sends the event due longest, with its attempt number. */
+  #deliverDue(now: number): OutboxDelivery<AttemptResult> | undefined {
+    const entry = this.#options.store.due(now);
+    if (entry === undefined) return undefined;
     const body = JSON.stringify({ ...entry.body, meta: { ...entry.body.meta, attempt: entry.attempts + 1 } });
     const attempt = deliver(this.#options.target, body, this.#options.timeoutMs);
-    const done = attempt.result.then((result) => {
-      this.#inFlight = undefined;
-      if (this.#closed) return;
-      this.#record(entry, result, body);
-      this.wake();
-    });
-    this.#inFlight = { done, abort: attempt.abort };
+    return { outcome: attempt.result, abort: attempt.abort, record: (result) => this.#record(entry, result, body) };
   }
 
   #record(entry: OutboxEntry, result: AttemptResult, body: string): void {

@@ -16,6 +16,7 @@ import { readEnvelope } from '../../../functions/connectors/soap/envelope.ts';
 import { childElement, readXml } from '../../../functions/connectors/soap/xml-reader.ts';
 import { decimalText, writeElement, type XmlElementSpec } from '../../../functions/connectors/soap/xml-writer.ts';
 import { HubDatabase } from '../../sqlite/hub-database.ts';
+import { OutboxTimer, type OutboxDelivery } from '../outbox-timer.ts';
 
 /** Salesforce's schedule: the wait doubles from 30 seconds up to two hours between attempts, then stays there. */
 export const SALESFORCE_RETRY_SCHEDULE_MS: readonly number[] = [
@@ -96,9 +97,7 @@ export class OutboundMessageSender {
   /** Three characters that keep this queue's ids apart from another queue's, chosen when the queue is created. */
   readonly #instanceKey: string;
   readonly #actionId: string;
-  #timer: NodeJS.Timeout | undefined;
-  #inFlight: { readonly done: Promise<void>; abort(): void } | undefined;
-  #closed = false;
+  readonly #timer: OutboxTimer<DeliveryOutcome>;
 
   constructor(options: OutboundMessageSenderOptions) {
     if (toEighteenCharacterId(options.organizationId) !== options.organizationId || !options.organizationId.startsWith('00D')) {
@@ -121,13 +120,20 @@ export class OutboundMessageSender {
     this.#database = new HubDatabase({ dataDirectory: options.dataDir, fileName: 'outbound-messages.sqlite', synchronous: 'FULL', schema: SCHEMA, schemaVersion: 1 });
     this.#instanceKey = this.#meta('instance', () => Array.from({ length: 3 }, () => BASE62.charAt(randomInt(62))).join(''));
     this.#actionId = this.#id('04k', 1);
+    this.#timer = new OutboxTimer({
+      nextDueAt: () => {
+        const due = this.#database.statement('SELECT MIN(next_attempt_at) AS due FROM notifications').get()?.due;
+        return typeof due === 'number' ? due : undefined;
+      },
+      deliverDue: (now) => this.#deliverDue(now),
+    });
     // Notifications a previous run left undelivered go out again.
-    this.#wake();
+    this.#timer.wake();
   }
 
   /** Queues one notification for the Opportunity (its fields as Salesforce would send them) and delivers it, retrying until acknowledged. */
   enqueue(sObjectType: 'Opportunity', fields: Record<string, string | number | boolean | null>): void {
-    if (this.#closed) throw new Error('outbound messages: the sender is closed');
+    if (this.#timer.closed) throw new Error('outbound messages: the sender is closed');
     if (typeof fields.Id !== 'string') throw new Error('outbound messages: the record has no Id field');
     const now = Date.now();
     const id = this.#database.transaction(() => {
@@ -140,34 +146,17 @@ export class OutboundMessageSender {
       return notificationId;
     });
     this.#options.log?.(`salesforce outbound messages: queued notification ${id} for ${sObjectType} ${fields.Id}`);
-    this.#wake();
+    this.#timer.wake();
   }
 
   /** Stops delivering (a message in flight is abandoned and goes out again after a restart) and closes the queue. */
   async close(): Promise<void> {
-    this.#closed = true;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    const inFlight = this.#inFlight;
-    inFlight?.abort();
-    await inFlight?.done;
+    await this.#timer.close();
     this.#database.close();
   }
 
-  /** Sets the timer for the next due notification, unless a message is in flight (its end wakes the sender again). */
-  #wake(): void {
-    if (this.#closed || this.#inFlight !== undefined) return;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    const due = this.#database.statement('SELECT MIN(next_attempt_at) AS due FROM notifications').get()?.due;
-    if (typeof due !== 'number') return;
-    this.#timer = setTimeout(() => this.#deliverDue(), Math.max(0, due - Date.now()));
-  }
-
-  #deliverDue(): void {
-    this.#timer = undefined;
-    if (this.#closed) return;
-    const now = Date.now();
+  /** Drops what is too old, then sends the notifications due longest (of one sObject type) as one message. */
+  #deliverDue(now: number): OutboxDelivery<DeliveryOutcome> | undefined {
     this.#dropExpired(now);
     const due = this.#database
       .statement('SELECT id, sobject_type, fields, queued_at, attempts FROM notifications WHERE next_attempt_at <= ? ORDER BY next_attempt_at, seq LIMIT ?')
@@ -175,19 +164,13 @@ export class OutboundMessageSender {
       .map((row) => QueuedRow.parse(row));
     // One message carries one sObject type (its Notification type is e.g. OpportunityNotification).
     const batch = due.filter((row) => row.sobject_type === due[0]?.sobject_type);
-    if (batch.length === 0) {
-      this.#wake();
-      return;
-    }
+    if (batch.length === 0) return undefined;
     const controller = new AbortController();
-    const done = this.#send(this.#message(batch), controller.signal).then((outcome) => {
-      this.#inFlight = undefined;
-      // Abandoned by close(): the attempt does not count; the queue belongs to whoever opens it next.
-      if (this.#closed) return;
-      this.#settle(batch, outcome);
-      this.#wake();
-    });
-    this.#inFlight = { done, abort: () => controller.abort(new Error('the sender closed')) };
+    return {
+      outcome: this.#send(this.#message(batch), controller.signal),
+      abort: () => controller.abort(new Error('the sender closed')),
+      record: (outcome) => this.#settle(batch, outcome),
+    };
   }
 
   /** Posts one message; resolves with whether it was acknowledged, never rejects. */

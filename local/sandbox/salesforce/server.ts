@@ -9,7 +9,7 @@
  * - `GET|PATCH /services/data/vXX.X/sobjects/<Object>/<id>`, `POST …/sobjects/<Object>`,
  *   `GET …/query?q=<SOQL>`, `GET …/query/<locator>-<offset>` — see rest-api.ts; they need
  *   `Authorization: Bearer <token>` of a token the sandbox issued and has not expired
- * - `POST|DELETE /__sandbox/faults` — a `FaultRequest`; operations are named
+ * - `POST|GET|DELETE /__sandbox/faults` — a `FaultRequest`; operations are named
  *   `POST /services/oauth2/token`, `GET /sobjects/Opportunity`, `PATCH /sobjects/Opportunity`,
  *   `POST /sobjects/Account`, `GET /query`…
  * - `POST|DELETE /__sandbox/responses` — answer the next N calls of an operation with a given
@@ -24,11 +24,11 @@
  * the commit — once per transition to won, as a workflow rule "created, and any time it's
  * edited to subsequently meet criteria" on `IsWon = true` fires.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import * as z from 'zod';
+import type http from 'node:http';
 import { toEighteenCharacterId } from '../../../functions/connectors/crm/salesforce/record-id.ts';
-import { bypassesFaults, FaultInjector, FaultRequest } from '../faults.ts';
+import { CannedResponses } from '../canned-responses.ts';
+import { bypassesFaults, FaultInjector, serveFaultRoutes } from '../faults.ts';
+import { readBody, startSandboxServer, withJsonBody } from '../http-server.ts';
 import { issueToken, readCertificate, type ConnectedApp } from './oauth-endpoint.ts';
 import { OpportunityRequest, seedOpportunity } from './opportunity-seeding.ts';
 import { OrgStore, type StoredRecord } from './org-store.ts';
@@ -103,15 +103,6 @@ const BODY_LIMIT_BYTES = 1024 * 1024;
 /** The OAuth token endpoint's path, under the login URL. */
 const TOKEN_PATH = '/services/oauth2/token';
 
-/** Body of `POST /__sandbox/responses`. */
-const CannedResponse = z.object({
-  operation: z.string().min(1),
-  status: z.number().int().min(200).max(599).default(200),
-  body: z.unknown(),
-  headers: z.record(z.string(), z.string()).default({}),
-  count: z.number().int().positive().max(1000).default(1),
-});
-type CannedResponse = z.infer<typeof CannedResponse>;
 
 /** Starts a Salesforce sandbox; resolves once it listens. */
 export async function startSalesforceSandbox(options: SalesforceSandboxOptions): Promise<SalesforceSandbox> {
@@ -141,7 +132,7 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
   }
   const org: Org = { ...base, standardPricebookId: seeded.standardPricebookId };
   const faults = new FaultInjector();
-  const canned: CannedResponse[] = [];
+  const canned = new CannedResponses();
   let apiRequests = 0;
   const batchSize = options.queryBatchSize ?? 2000;
   let origin = '';
@@ -168,15 +159,6 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
     }
   };
 
-  const takeCanned = (operation: string): SandboxAnswer | undefined => {
-    const index = canned.findIndex((entry) => entry.operation === operation);
-    if (index < 0) return undefined;
-    const entry = canned[index]!;
-    entry.count -= 1;
-    if (entry.count === 0) canned.splice(index, 1);
-    return { status: entry.status, body: entry.body, headers: entry.headers };
-  };
-
   const control = (method: string, path: string, body: unknown): SandboxAnswer => {
     const recordMatch = /^\/__sandbox\/records\/([^/]+)$/.exec(path);
     if (method === 'GET' && recordMatch !== null) {
@@ -184,25 +166,9 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
       const found = id === undefined ? undefined : store.find(id);
       return found === undefined ? notFound() : { status: 200, body: recordBody(org, found.sobject, found.record, CONTROL_API_VERSION) };
     }
+    const cannedRoute = canned.serve(method, path, body);
+    if (cannedRoute !== undefined) return cannedRoute;
     switch (`${method} ${path}`) {
-      case 'POST /__sandbox/faults': {
-        const parsed = FaultRequest.safeParse(body);
-        if (!parsed.success) return { status: 400, body: { error: 'invalid fault', issues: parsed.error.issues } };
-        faults.add(parsed.data);
-        return { status: 201, body: { remaining: faults.remaining() } };
-      }
-      case 'DELETE /__sandbox/faults':
-        faults.clear();
-        return { status: 204, body: undefined };
-      case 'POST /__sandbox/responses': {
-        const parsed = CannedResponse.safeParse(body);
-        if (!parsed.success) return { status: 400, body: { error: 'invalid response', issues: parsed.error.issues } };
-        canned.push(parsed.data);
-        return { status: 201, body: { pending: canned.length } };
-      }
-      case 'DELETE /__sandbox/responses':
-        canned.length = 0;
-        return { status: 204, body: undefined };
       case 'POST /__sandbox/expire-tokens':
         return { status: 200, body: { expired: store.expireTokens() } };
       case 'POST /__sandbox/opportunities': {
@@ -253,28 +219,22 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
   const handle = async (request: http.IncomingMessage, response: http.ServerResponse): Promise<void> => {
     const method = request.method ?? 'GET';
     const url = new URL(request.url ?? '/', 'http://sandbox.invalid');
-    const text = await readBody(request);
+    const text = await readBody(request, BODY_LIMIT_BYTES);
     if (text === undefined) return send(response, restError(413, 'REQUEST_ENTITY_TOO_LARGE', `Request body exceeds ${BODY_LIMIT_BYTES} bytes`));
-    if (url.pathname.startsWith('/__sandbox/')) {
-      let body: unknown;
-      try {
-        body = text === '' ? undefined : JSON.parse(text);
-      } catch (error) {
-        return send(response, { status: 400, body: { error: `invalid JSON: ${(error as Error).message}` } });
-      }
-      return send(response, guarded(() => control(method, url.pathname, body)));
-    }
+    const faultRoute = serveFaultRoutes(faults, method, url.pathname, text);
+    if (faultRoute !== undefined) return send(response, faultRoute);
+    if (url.pathname.startsWith('/__sandbox/')) return send(response, withJsonBody(text, (body) => guarded(() => control(method, url.pathname, body))));
     const operation = operationOf(method, url.pathname);
     const bypass = bypassesFaults(request.headers);
     const fault = bypass ? undefined : faults.take(operation);
-    if (fault?.kind === 'timeout') return; // Held until close() ends the connection.
+    if (fault?.kind === 'timeout') return server.hold(response);
     if (fault?.kind === '429') return send(response, tooManyRequests(fault.retryAfterSeconds));
     if (fault?.kind === '500') return send(response, serverError());
     if (fault?.kind === 'malformed') {
       response.writeHead(200, { 'content-type': 'application/json;charset=UTF-8' });
       return void response.end('{"attributes":{"type":"Opportunity","url":"/services/data/v62.0/sobjects/Opportu');
     }
-    const cannedAnswer = bypass ? undefined : takeCanned(operation);
+    const cannedAnswer = bypass ? undefined : canned.take(operation);
     let answer: SandboxAnswer;
     if (cannedAnswer !== undefined) answer = cannedAnswer;
     else if (url.pathname === TOKEN_PATH) answer = method === 'POST' ? await issueToken(app(), new URLSearchParams(text), origin) : notFound();
@@ -285,42 +245,25 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
     send(response, answer, url.pathname.startsWith('/services/data/') ? { 'sforce-limit-info': `api-usage=${apiRequests}/15000` } : {});
   };
 
-  const server = http.createServer((request, response) => {
-    handle(request, response).catch((error: unknown) => {
-      send(response, restError(500, 'UNKNOWN_EXCEPTION', `sandbox failure: ${String(error)}`));
-    });
+  const server = await startSandboxServer({
+    host,
+    port: options.port ?? 0,
+    handle,
+    fail: (response, error) => send(response, restError(500, 'UNKNOWN_EXCEPTION', `sandbox failure: ${String(error)}`)),
+    drain: async () => {
+      await options.outboundMessages?.close();
+    },
+    release: () => store.close(),
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (error) => {
-      store.close();
-      reject(error);
-    });
-    server.listen(options.port ?? 0, host, () => {
-      server.removeAllListeners('error');
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  origin = `http://${host}:${port}`;
+  origin = server.url;
   options.log?.(`salesforce sandbox: org ${organizationId} at ${origin}`);
 
-  let closing: Promise<void> | undefined;
   return {
     url: origin,
-    port,
+    port: server.port,
     organizationId,
     username,
-    close: () => {
-      closing ??= (async () => {
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        });
-        await options.outboundMessages?.close();
-        store.close();
-      })();
-      return closing;
-    },
+    close: () => server.close(),
   };
 }
 
@@ -332,17 +275,4 @@ function guarded(run: () => SandboxAnswer): SandboxAnswer {
     if (error instanceof SalesforceApiError) return error.answer();
     throw error;
   }
-}
-
-/** The body as text, or undefined when it exceeds the limit. */
-async function readBody(request: http.IncomingMessage): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    const buffer = chunk as Buffer;
-    size += buffer.byteLength;
-    if (size > BODY_LIMIT_BYTES) return undefined;
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }

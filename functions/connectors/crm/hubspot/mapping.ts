@@ -4,6 +4,7 @@
  * `PermanentError` naming the path that failed (`deal.properties.amount: …`).
  */
 import * as z from 'zod';
+import { countryCode } from '../../../core/country-code.ts';
 import { PermanentError } from '../../../core/errors.ts';
 import { describeIssues } from '../../../core/validation.ts';
 import type { Address, Deal, DealLine, DealSyncUpdate, Party } from '../port.ts';
@@ -349,36 +350,6 @@ function toAddress(properties: Readonly<Record<string, string | null>>): Address
     countryCode: countryCode(text(properties['country'])),
   });
   return Object.keys(address).length === 0 ? undefined : address;
-}
-
-let countryCodesByName: Map<string, string> | undefined;
-
-/**
- * HubSpot's `country` is free text ("Germany", "DE", "deutschland"). An ISO alpha-2
- * code or an English country name maps to the code; anything else is left out.
- */
-export function countryCode(country: string | undefined): string | undefined {
-  if (country === undefined) return undefined;
-  const key = country.trim().toLowerCase();
-  if (/^[a-z]{2}$/.test(key)) return canonicalRegion(key.toUpperCase());
-  if (countryCodesByName === undefined) {
-    countryCodesByName = new Map();
-    const names = new Intl.DisplayNames(['en'], { type: 'region', fallback: 'none' });
-    for (let first = 65; first <= 90; first += 1) {
-      for (let second = 65; second <= 90; second += 1) {
-        const code = String.fromCharCode(first, second);
-        const name = names.of(code);
-        // Deprecated aliases (UK for GB) share a name with the code they alias; keep the canonical one.
-        if (name !== undefined && canonicalRegion(code) === code) countryCodesByName.set(name.toLowerCase(), code);
-      }
-    }
-  }
-  return countryCodesByName.get(key);
-}
-
-/** The canonical form of a region code (`UK` → `GB`), as Intl knows it. */
-function canonicalRegion(code: string): string {
-  return Intl.getCanonicalLocales(`und-${code}`)[0]?.slice(4) ?? code;
 }
 
 function unique(values: readonly string[]): string[] {

@@ -6,7 +6,7 @@
  */
 import { PermanentError } from '../../../core/errors.ts';
 import type { RateLimiter } from '../../../core/rate-limit.ts';
-import { ReferenceData } from '../../erp/netsuite/reference-data.ts';
+import { ReferenceCache } from '../../../core/reference-cache.ts';
 import type { CrmPort, Deal, DealSyncUpdate } from '../port.ts';
 import { PipedriveClient, type PipedriveAuth } from './client.ts';
 import {
@@ -53,9 +53,9 @@ export interface PipedriveCrmOptions {
 }
 
 /** Field keys by lower-cased field name (several when names repeat), per company and entity. */
-const fieldKeys = new ReferenceData<readonly PipedriveField[]>(DEFAULT_REFERENCE_TTL_MS);
+const fieldKeys = new ReferenceCache<readonly PipedriveField[]>(DEFAULT_REFERENCE_TTL_MS);
 /** Products by company and id, for their codes. */
-const products = new ReferenceData<PipedriveProduct>(DEFAULT_REFERENCE_TTL_MS);
+const products = new ReferenceCache<PipedriveProduct>(DEFAULT_REFERENCE_TTL_MS);
 
 /** `CrmPort` for Pipedrive. */
 export class PipedriveCrm implements CrmPort {
@@ -63,16 +63,16 @@ export class PipedriveCrm implements CrmPort {
   readonly #client: PipedriveClient;
   readonly #syncFields: SyncFieldKeys;
   readonly #vatField: string | undefined;
-  readonly #fieldKeys: ReferenceData<readonly PipedriveField[]>;
-  readonly #products: ReferenceData<PipedriveProduct>;
+  readonly #fieldKeys: ReferenceCache<readonly PipedriveField[]>;
+  readonly #products: ReferenceCache<PipedriveProduct>;
 
   constructor(options: PipedriveCrmOptions) {
     this.#client = new PipedriveClient(options);
     this.#syncFields = { ...DEFAULT_SYNC_FIELDS, ...options.syncFields };
     this.#vatField = options.vatField;
     const ttl = options.referenceTtlMs;
-    this.#fieldKeys = ttl === undefined ? fieldKeys : new ReferenceData(ttl);
-    this.#products = ttl === undefined ? products : new ReferenceData(ttl);
+    this.#fieldKeys = ttl === undefined ? fieldKeys : new ReferenceCache(ttl);
+    this.#products = ttl === undefined ? products : new ReferenceCache(ttl);
   }
 
   /** Reads the deal, then its products, organization and person in parallel. */

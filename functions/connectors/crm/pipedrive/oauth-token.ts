@@ -10,10 +10,10 @@
  * Sources: developers.pipedrive.com/docs/api/v1/Oauth ("Refreshing the tokens") and
  * pipedrive.readme.io/docs/marketplace-oauth-and-api-proxy-status-codes (400 messages).
  */
-import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { PermanentError } from '../../../core/errors.ts';
 import { checkOutboundUrl } from '../../../core/outbound-url.ts';
+import { credentialsKey, renewalTime, TokenCache } from '../../../core/token-cache.ts';
 import { parseVendorJson, type VendorHttp } from '../../../core/vendor-http.ts';
 
 /** Who refreshes tokens, and where. */
@@ -50,8 +50,7 @@ interface CachedSession extends PipedriveSession {
   readonly refreshToken: string;
 }
 
-const sessions = new Map<string, CachedSession>();
-const pending = new Map<string, Promise<CachedSession>>();
+const sessions = new TokenCache<CachedSession>();
 
 /** Seconds before expiry at which a token is replaced (never more than half its lifetime). */
 const REFRESH_MARGIN_SECONDS = 300;
@@ -59,7 +58,6 @@ const REFRESH_MARGIN_SECONDS = 300;
 /** Forgets every cached token (tests that must start cold). */
 export function clearPipedriveTokenCache(): void {
   sessions.clear();
-  pending.clear();
 }
 
 /** One adapter's view of the shared token cache. */
@@ -76,26 +74,22 @@ export class PipedriveOAuthTokens {
     this.#http = http;
     this.#apiUrl = apiUrl;
     this.#now = now;
-    this.#key = createHash('sha256')
-      .update([credentials.oauthUrl.href, credentials.clientId, credentials.clientSecret, credentials.refreshToken, apiUrl.href].join('\n'))
-      .digest('hex');
+    this.#key = credentialsKey([credentials.oauthUrl.href, credentials.clientId, credentials.clientSecret, credentials.refreshToken, apiUrl.href]);
   }
 
   /** A token valid for a while yet: the cached one, or a fresh one. */
-  async session(): Promise<PipedriveSession> {
-    const cached = sessions.get(this.#key);
-    if (cached !== undefined && cached.refreshAt > this.#now()) return cached;
-    let request = pending.get(this.#key);
-    if (request === undefined) {
-      request = this.#refresh(cached?.refreshToken ?? this.#credentials.refreshToken).finally(() => pending.delete(this.#key));
-      pending.set(this.#key, request);
-    }
-    return request;
+  session(): Promise<PipedriveSession> {
+    return sessions.get(
+      this.#key,
+      (cached) => cached.refreshAt > this.#now(),
+      (stale) => this.#refresh(stale?.refreshToken ?? this.#credentials.refreshToken),
+    );
   }
 
   /** Marks `accessToken` as refused by the API (expired early, revoked), unless a newer one replaced it already. */
   reject(accessToken: string): void {
-    const cached = sessions.get(this.#key);
+    // Its refresh token stays: Pipedrive may have replaced the configured one.
+    const cached = sessions.peek(this.#key);
     if (cached?.accessToken === accessToken) sessions.set(this.#key, { ...cached, refreshAt: 0 });
   }
 
@@ -125,15 +119,12 @@ export class PipedriveOAuthTokens {
       );
     }
     const token = parseVendorJson(system, operation, response.text, TokenResponse);
-    const margin = Math.min(REFRESH_MARGIN_SECONDS, token.expires_in / 2);
-    const session: CachedSession = {
+    return {
       accessToken: token.access_token,
       apiUrl: token.api_domain === undefined ? this.#apiUrl : this.#allowedApiUrl(token.api_domain),
-      refreshAt: issuedAt + (token.expires_in - margin) * 1000,
+      refreshAt: renewalTime(issuedAt, token.expires_in, REFRESH_MARGIN_SECONDS),
       refreshToken: token.refresh_token ?? refreshToken,
     };
-    sessions.set(this.#key, session);
-    return session;
   }
 
   #allowedApiUrl(apiDomain: string): URL {

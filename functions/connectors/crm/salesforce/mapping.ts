@@ -14,10 +14,10 @@
  *   ProductCode (the SKU) and Name.
  */
 import * as z from 'zod';
+import { countryCode } from '../../../core/country-code.ts';
 import { PermanentError } from '../../../core/errors.ts';
 import { WON_DEAL_STAGE } from '../../../core/events.ts';
 import { describeIssues } from '../../../core/validation.ts';
-import { countryCode } from '../hubspot/mapping.ts';
 import type { Address, Deal, DealLine, DealSyncUpdate, Party } from '../port.ts';
 import { SYSTEM } from './vendor-errors.ts';
 

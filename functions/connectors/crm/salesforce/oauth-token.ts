@@ -13,10 +13,11 @@
  * module-level cache keyed by the credentials, so every invocation of a warm Lambda reuses
  * one, and concurrent callers share one token request.
  */
-import { createHash, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import * as z from 'zod';
 import { PermanentError } from '../../../core/errors.ts';
 import { checkOutboundUrl } from '../../../core/outbound-url.ts';
+import { credentialsKey, TokenCache } from '../../../core/token-cache.ts';
 import { parseVendorJson, type VendorHttp } from '../../../core/vendor-http.ts';
 import { jwtBearerAssertion, readRsaPrivateKey } from './jwt-bearer-assertion.ts';
 import { OAuthErrorBody, SYSTEM } from './vendor-errors.ts';
@@ -47,13 +48,11 @@ const TokenAnswer = z.looseObject({
   token_type: z.string().regex(/^bearer$/i, 'expected "Bearer"').optional(),
 });
 
-const sessions = new Map<string, SalesforceSession>();
-const pending = new Map<string, Promise<SalesforceSession>>();
+const sessions = new TokenCache<SalesforceSession>();
 
 /** Forgets every cached session (tests that must start cold). */
 export function clearSalesforceSessions(): void {
   sessions.clear();
-  pending.clear();
 }
 
 /** One client's view of the shared session cache. */
@@ -77,7 +76,7 @@ export class SalesforceTokenSource {
     this.#key = credentials.flow === 'jwt-bearer' ? readRsaPrivateKey(credentials.privateKey) : undefined;
     this.#http = http;
     this.#now = now;
-    this.#cacheKey = createHash('sha256').update(JSON.stringify([this.#tokenUrl.href, credentials])).digest('hex');
+    this.#cacheKey = credentialsKey([this.#tokenUrl.href, credentials]);
   }
 
   /** How the flow is named in messages. */
@@ -86,20 +85,14 @@ export class SalesforceTokenSource {
   }
 
   /** The cached session, or a new one from the token endpoint. */
-  async session(): Promise<SalesforceSession> {
-    const cached = sessions.get(this.#cacheKey);
-    if (cached !== undefined) return cached;
-    let request = pending.get(this.#cacheKey);
-    if (request === undefined) {
-      request = this.#requestToken().finally(() => pending.delete(this.#cacheKey));
-      pending.set(this.#cacheKey, request);
-    }
-    return request;
+  session(): Promise<SalesforceSession> {
+    // No lifetime is given: a session is good until Salesforce refuses it.
+    return sessions.get(this.#cacheKey, () => true, () => this.#requestToken());
   }
 
   /** Salesforce refused `session`'s token: forget it, unless a newer one replaced it already. */
   reject(session: SalesforceSession): void {
-    if (sessions.get(this.#cacheKey)?.accessToken === session.accessToken) sessions.delete(this.#cacheKey);
+    sessions.forget(this.#cacheKey, (cached) => cached.accessToken === session.accessToken);
   }
 
   async #requestToken(): Promise<SalesforceSession> {
@@ -132,9 +125,7 @@ export class SalesforceTokenSource {
     } catch (error) {
       throw new PermanentError(`${SYSTEM} ${operation}: the token answer's ${(error as Error).message}`, { system: SYSTEM, code: 'malformed-response' });
     }
-    const session = { accessToken: answer.access_token, instanceUrl };
-    sessions.set(this.#cacheKey, session);
-    return session;
+    return { accessToken: answer.access_token, instanceUrl };
   }
 
   /** The PermanentError for a refused token request, naming the flow and the secrets to check. */

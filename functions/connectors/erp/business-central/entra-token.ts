@@ -5,9 +5,9 @@
  * cache keyed by the credentials, so a warm Lambda reuses one across invocations until
  * shortly before it expires; concurrent callers share one request for it.
  */
-import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { PermanentError } from '../../../core/errors.ts';
+import { credentialsKey, renewalTime, TokenCache } from '../../../core/token-cache.ts';
 import { parseVendorJson, type VendorHttp } from '../../../core/vendor-http.ts';
 
 /** The scope that asks Entra ID for every application permission granted on Business Central. */
@@ -45,8 +45,7 @@ interface CachedToken {
   readonly refreshAt: number;
 }
 
-const tokens = new Map<string, CachedToken>();
-const pending = new Map<string, Promise<CachedToken>>();
+const tokens = new TokenCache<CachedToken>();
 
 /** Seconds before expiry at which a token is replaced (never more than half its lifetime). */
 const REFRESH_MARGIN_SECONDS = 300;
@@ -54,7 +53,6 @@ const REFRESH_MARGIN_SECONDS = 300;
 /** Forgets every cached token (tests that must start cold). */
 export function clearEntraTokenCache(): void {
   tokens.clear();
-  pending.clear();
 }
 
 /** One client's view of the shared token cache. */
@@ -68,26 +66,18 @@ export class EntraTokenSource {
     this.#credentials = credentials;
     this.#http = http;
     this.#now = now;
-    this.#key = createHash('sha256')
-      .update([credentials.loginUrl.href, credentials.tenantId, credentials.clientId, credentials.clientSecret, credentials.scope ?? BUSINESS_CENTRAL_SCOPE].join('\n'))
-      .digest('hex');
+    this.#key = credentialsKey([credentials.loginUrl.href, credentials.tenantId, credentials.clientId, credentials.clientSecret, credentials.scope ?? BUSINESS_CENTRAL_SCOPE]);
   }
 
   /** A token valid for a while yet: the cached one, or a new one from Entra ID. */
   async accessToken(): Promise<string> {
-    const cached = tokens.get(this.#key);
-    if (cached !== undefined && cached.refreshAt > this.#now()) return cached.accessToken;
-    let request = pending.get(this.#key);
-    if (request === undefined) {
-      request = this.#fetch().finally(() => pending.delete(this.#key));
-      pending.set(this.#key, request);
-    }
-    return (await request).accessToken;
+    const token = await tokens.get(this.#key, (cached) => cached.refreshAt > this.#now(), () => this.#fetch());
+    return token.accessToken;
   }
 
   /** Drops `accessToken` from the cache (the API refused it), unless a newer one replaced it already. */
   reject(accessToken: string): void {
-    if (tokens.get(this.#key)?.accessToken === accessToken) tokens.delete(this.#key);
+    tokens.forget(this.#key, (cached) => cached.accessToken === accessToken);
   }
 
   async #fetch(): Promise<CachedToken> {
@@ -118,9 +108,6 @@ export class EntraTokenSource {
       );
     }
     const token = parseVendorJson(this.#http.system, operation, response.text, TokenResponse);
-    const margin = Math.min(REFRESH_MARGIN_SECONDS, token.expires_in / 2);
-    const cached = { accessToken: token.access_token, refreshAt: issuedAt + (token.expires_in - margin) * 1000 };
-    tokens.set(this.#key, cached);
-    return cached;
+    return { accessToken: token.access_token, refreshAt: renewalTime(issuedAt, token.expires_in, REFRESH_MARGIN_SECONDS) };
   }
 }

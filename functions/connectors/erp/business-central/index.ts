@@ -11,7 +11,9 @@
  */
 import * as z from 'zod';
 import { PermanentError, RetryableError } from '../../../core/errors.ts';
+import { ReferenceCache } from '../../../core/reference-cache.ts';
 import type { Party } from '../../crm/port.ts';
+import { draftInput, inputValidator, PartyInput } from '../inputs.ts';
 import type { CustomerUpsertResult, ErpOrder, ErpPort, SalesOrderDraft } from '../port.ts';
 import { BusinessCentralClient, BUSINESS_CENTRAL_SYSTEM, type BusinessCentralClientOptions } from './client.ts';
 import {
@@ -35,6 +37,7 @@ import {
 } from './mapping.ts';
 
 const SYSTEM = BUSINESS_CENTRAL_SYSTEM;
+const validate = inputValidator({ vendor: 'Business Central', system: SYSTEM });
 
 /** How to reach one BC company, and its local currency. */
 export interface BusinessCentralErpOptions extends BusinessCentralClientOptions {
@@ -44,33 +47,9 @@ export interface BusinessCentralErpOptions extends BusinessCentralClientOptions 
   readonly referenceDataTtlMs?: number;
 }
 
-const PartyInput = z.object({
-  externalId: z.string().trim().min(1),
-  name: z.string().trim().min(1),
-  kind: z.enum(['company', 'person']),
-  email: z.string().optional(),
-  vatNumber: z.string().optional(),
-});
-
 const Guid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'expected a Business Central id (a GUID)');
 
-const DraftInput = z.object({
-  externalRef: z.string().trim().min(1),
-  customerId: Guid,
-  currency: z.string().regex(/^[A-Z]{3}$/, 'expected an ISO 4217 code such as "EUR"'),
-  lines: z
-    .array(
-      z.object({
-        sku: z.string().trim().min(1),
-        name: z.string(),
-        quantity: z.number().positive(),
-        unitPrice: z.number().nonnegative(),
-        discountPercent: z.number().min(0).max(100).optional(),
-      }),
-    )
-    .min(1, 'a sales order needs at least one line'),
-  note: z.string().optional(),
-});
+const DraftInput = draftInput({ customerId: Guid });
 
 /** BC item numbers are Code[20]: a longer SKU cannot be an item (and would be a filter error). */
 const ITEM_NUMBER_LENGTH = 20;
@@ -82,15 +61,17 @@ export class BusinessCentralErp implements ErpPort {
   readonly system = SYSTEM;
   readonly #client: BusinessCentralClient;
   readonly #localCurrency: string;
-  readonly #ttlMs: number;
-  /** Items by SKU (undefined: BC has no such item), with when the entry expires. */
-  readonly #items = new Map<string, { readonly item: z.infer<typeof BcItem> | undefined; readonly until: number }>();
-  readonly #currencies = new Map<string, number>();
+  /** Items by SKU; `item` undefined: BC has no such item (kept too, so an unknown SKU costs one lookup a while). */
+  readonly #items: ReferenceCache<{ readonly item: z.infer<typeof BcItem> | undefined }>;
+  /** Foreign currencies BC is known to have. */
+  readonly #currencies: ReferenceCache<true>;
 
   constructor(options: BusinessCentralErpOptions) {
     this.#client = new BusinessCentralClient(options);
     this.#localCurrency = z.string().regex(/^[A-Z]{3}$/).parse(options.localCurrency);
-    this.#ttlMs = z.number().int().nonnegative().default(300_000).parse(options.referenceDataTtlMs);
+    const ttlMs = z.number().int().nonnegative().default(300_000).parse(options.referenceDataTtlMs);
+    this.#items = new ReferenceCache(ttlMs);
+    this.#currencies = new ReferenceCache(ttlMs);
   }
 
   /**
@@ -279,31 +260,24 @@ export class BusinessCentralErp implements ErpPort {
 
   /** Items by SKU, from the cache or one `$filter` per 20 SKUs not cached; a SKU BC lacks maps to undefined. */
   async #itemsBySku(skus: readonly string[]): Promise<Map<string, z.infer<typeof BcItem> | undefined>> {
-    const now = Date.now();
-    const found = new Map<string, z.infer<typeof BcItem> | undefined>();
-    const missing: string[] = [];
-    for (const sku of skus) {
-      const cached = this.#items.get(sku);
-      if (cached !== undefined && cached.until > now) found.set(sku, cached.item);
-      else if (sku.length > ITEM_NUMBER_LENGTH) found.set(sku, undefined);
-      else missing.push(sku);
-    }
-    for (let start = 0; start < missing.length; start += SKUS_PER_QUERY) {
-      const batch = missing.slice(start, start + SKUS_PER_QUERY);
-      const items = await this.#client.list('GET items', 'items', batch.map((sku) => `number eq ${odataString(sku)}`).join(' or '), BcItem);
-      for (const sku of batch) {
-        const item = items.find((candidate) => candidate.number.toUpperCase() === sku.toUpperCase());
-        found.set(sku, item);
-        this.#items.set(sku, { item, until: now + this.#ttlMs });
-      }
-    }
-    return found;
+    const cached = await this.#items.resolve(
+      skus.filter((sku) => sku.length <= ITEM_NUMBER_LENGTH),
+      async (missing) => {
+        const loaded = new Map<string, { readonly item: z.infer<typeof BcItem> | undefined }>();
+        for (let start = 0; start < missing.length; start += SKUS_PER_QUERY) {
+          const batch = missing.slice(start, start + SKUS_PER_QUERY);
+          const items = await this.#client.list('GET items', 'items', batch.map((sku) => `number eq ${odataString(sku)}`).join(' or '), BcItem);
+          for (const sku of batch) loaded.set(sku, { item: items.find((candidate) => candidate.number.toUpperCase() === sku.toUpperCase()) });
+        }
+        return loaded;
+      },
+    );
+    return new Map(skus.map((sku) => [sku, cached.get(sku)?.item]));
   }
 
   /** The code to send for a foreign currency, once BC is known to have it. */
   async #currencyCode(code: string): Promise<string> {
-    const until = this.#currencies.get(code);
-    if (until !== undefined && until > Date.now()) return code;
+    if (this.#currencies.get(code) !== undefined) return code;
     const currencies = await this.#client.list('GET currencies', 'currencies', `code eq ${odataString(code)}`, BcCurrency);
     if (currencies.length === 0) {
       throw new PermanentError(`Business Central has no currency ${code} (and ${this.#localCurrency} is the local currency); the order cannot be created in it`, {
@@ -311,17 +285,11 @@ export class BusinessCentralErp implements ErpPort {
         code: 'unknown-currency',
       });
     }
-    this.#currencies.set(code, Date.now() + this.#ttlMs);
+    this.#currencies.set(code, true);
     return code;
   }
 }
 
 function notFound(id: string): PermanentError {
   return new PermanentError(`Business Central has no sales order ${id} (never created, or cancelled and so deleted)`, { system: SYSTEM, code: 'not-found' });
-}
-
-function validate<Schema extends z.ZodType>(schema: Schema, value: unknown, what: string): z.infer<Schema> {
-  const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  throw new PermanentError(`Invalid ${what} for Business Central: ${z.prettifyError(parsed.error)}`, { system: SYSTEM, code: 'invalid-input' });
 }

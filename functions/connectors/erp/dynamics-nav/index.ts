@@ -22,6 +22,7 @@ import * as z from 'zod';
 import { PermanentError, RetryableError } from '../../../core/errors.ts';
 import type { RateLimiter } from '../../../core/rate-limit.ts';
 import type { Party } from '../../crm/port.ts';
+import { draftInput, inputValidator, PartyInput } from '../inputs.ts';
 import type { CustomerUpsertResult, ErpOrder, ErpPort, SalesOrderDraft } from '../port.ts';
 import { NavClient, NOT_FOUND, STALE_KEY, type NavFilter } from './client.ts';
 import {
@@ -37,6 +38,7 @@ import {
 } from './mapping.ts';
 
 const SYSTEM = 'dynamics-nav';
+const validate = inputValidator({ vendor: 'Dynamics NAV', system: SYSTEM });
 
 /** How to reach one NAV company and which of its web services to use. */
 export interface DynamicsNavErpOptions {
@@ -60,33 +62,13 @@ export interface DynamicsNavErpOptions {
   readonly fetch?: typeof fetch;
 }
 
-const PartyInput = z.object({
-  externalId: z.string().trim().min(1),
-  name: z.string().trim().min(1),
-  kind: z.enum(['company', 'person']),
-  email: z.string().optional(),
-  vatNumber: z.string().optional(),
-});
-
 /** A NAV document or customer number: Code[20]. */
 const NavNumber = z.string().trim().min(1).max(20, 'NAV numbers (Code[20]) have at most 20 characters');
 
-const DraftInput = z.object({
+const DraftInput = draftInput({
   externalRef: z.string().trim().min(1).max(35, 'NAV keeps the reference in External Document No. (Code[35])'),
   customerId: NavNumber,
-  currency: z.string().regex(/^[A-Z]{3}$/, 'expected an ISO 4217 code such as "EUR"'),
-  lines: z
-    .array(
-      z.object({
-        sku: z.string().trim().min(1).max(20, 'NAV item numbers (Code[20]) have at most 20 characters'),
-        name: z.string(),
-        quantity: z.number().positive(),
-        unitPrice: z.number().nonnegative(),
-        discountPercent: z.number().min(0).max(100).optional(),
-      }),
-    )
-    .min(1, 'a sales order needs at least one line'),
-  note: z.string().optional(),
+  sku: z.string().trim().min(1).max(20, 'NAV item numbers (Code[20]) have at most 20 characters'),
 });
 
 /** Harmony's ErpPort for Dynamics NAV 2013–2018 and Business Central on-premises (SOAP page web services). */
@@ -233,12 +215,4 @@ export class DynamicsNavErp implements ErpPort {
 
 function isCode(error: unknown, code: string): boolean {
   return (error instanceof PermanentError || error instanceof RetryableError) && error.code === code;
-}
-
-function validate<Schema extends z.ZodType>(schema: Schema, value: unknown, what: string): z.infer<Schema> {
-  const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
-  const path = [what, ...issue.path.map(String)].join('.');
-  throw new PermanentError(`Invalid ${what} for Dynamics NAV — ${path}: ${issue.message}`, { system: SYSTEM, code: 'invalid-input' });
 }

@@ -10,9 +10,10 @@
  * reuses one until shortly before it expires; a 401 forgets it and the client fetches a new
  * one once.
  */
-import { constants, createHash, createPrivateKey, sign, type KeyObject } from 'node:crypto';
+import { constants, createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import * as z from 'zod';
 import { PermanentError } from '../../../core/errors.ts';
+import { credentialsKey, renewalTime, TokenCache } from '../../../core/token-cache.ts';
 import { parseVendorJson, type VendorHttp } from '../../../core/vendor-http.ts';
 import type { NetsuiteAuth } from './auth.ts';
 import { describeNetsuiteFailure, SYSTEM } from './vendor-errors.ts';
@@ -45,14 +46,12 @@ const TokenResponse = z.object({
 
 interface CachedToken {
   readonly accessToken: string;
-  /** Epoch milliseconds. */
-  readonly expiresAt: number;
+  /** When to fetch a new one (epoch milliseconds): shortly before NetSuite's expiry. */
+  readonly refreshAt: number;
 }
 
 /** Tokens by credentials fingerprint, shared by every adapter in this process (one Lambda instance). */
-const tokenCache = new Map<string, CachedToken>();
-/** Token requests under way, so concurrent calls wait for one request instead of each making their own. */
-const tokenRequests = new Map<string, Promise<CachedToken>>();
+const tokenCache = new TokenCache<CachedToken>();
 
 /** Reads a PEM private key; env vars often carry it with literal `\n`. Throws naming the secret. */
 export function readPrivateKey(pem: string): KeyObject {
@@ -116,25 +115,17 @@ export class ClientCredentialsAuth implements NetsuiteAuth {
     assertionAlgorithm(this.key);
     this.http = http;
     this.now = now;
-    this.cacheKey = createHash('sha256')
-      .update(JSON.stringify([tokenUrl.href, credentials.clientId, credentials.certificateId, credentials.privateKey]))
-      .digest('hex');
+    this.cacheKey = credentialsKey([tokenUrl.href, credentials.clientId, credentials.certificateId, credentials.privateKey]);
   }
 
   async authorize(): Promise<string> {
-    const cached = tokenCache.get(this.cacheKey);
-    if (cached !== undefined && this.now() < cached.expiresAt - EXPIRY_MARGIN_SECONDS * 1000) return `Bearer ${cached.accessToken}`;
-    let request = tokenRequests.get(this.cacheKey);
-    if (request === undefined) {
-      request = this.requestToken().finally(() => tokenRequests.delete(this.cacheKey));
-      tokenRequests.set(this.cacheKey, request);
-    }
-    return `Bearer ${(await request).accessToken}`;
+    const token = await tokenCache.get(this.cacheKey, (cached) => this.now() < cached.refreshAt, () => this.requestToken());
+    return `Bearer ${token.accessToken}`;
   }
 
   /** Forgets the refused token (unless it was replaced meanwhile); a new one may well succeed. */
   refused(authorization: string): boolean {
-    if (tokenCache.get(this.cacheKey)?.accessToken === authorization.replace(/^Bearer /, '')) tokenCache.delete(this.cacheKey);
+    tokenCache.forget(this.cacheKey, (cached) => cached.accessToken === authorization.replace(/^Bearer /, ''));
     return true;
   }
 
@@ -160,8 +151,6 @@ export class ClientCredentialsAuth implements NetsuiteAuth {
       );
     }
     const token = parseVendorJson(SYSTEM, operation, response.text, TokenResponse);
-    const cached = { accessToken: token.access_token, expiresAt: this.now() + token.expires_in * 1000 };
-    tokenCache.set(this.cacheKey, cached);
-    return cached;
+    return { accessToken: token.access_token, refreshAt: renewalTime(this.now(), token.expires_in, EXPIRY_MARGIN_SECONDS) };
   }
 }

@@ -12,7 +12,9 @@
 import * as z from 'zod';
 import { PermanentError } from '../../../core/errors.ts';
 import type { RateLimiter } from '../../../core/rate-limit.ts';
+import { ReferenceCache } from '../../../core/reference-cache.ts';
 import type { Party } from '../../crm/port.ts';
+import { inputValidator } from '../inputs.ts';
 import type { CustomerUpsertResult, ErpOrder, ErpPort, SalesOrderDraft } from '../port.ts';
 import { NetsuiteClient, suiteqlString, type NetsuiteCredentials } from './client.ts';
 import { idempotencyKeyFor, toExternalId } from './external-id.ts';
@@ -31,8 +33,9 @@ import {
   toErpOrderStatus,
   toSalesOrderBody,
 } from './mapping.ts';
-import { ReferenceData } from './reference-data.ts';
 import { SYSTEM } from './vendor-errors.ts';
+
+const validate = inputValidator({ vendor: 'NetSuite', system: SYSTEM });
 
 /** How to reach one NetSuite account. */
 export interface NetsuiteErpOptions {
@@ -56,15 +59,15 @@ export class NetsuiteErp implements ErpPort {
   readonly system = SYSTEM;
   private readonly client: NetsuiteClient;
   private readonly subsidiaryId: string | undefined;
-  private readonly items: ReferenceData<string>;
-  private readonly currencies: ReferenceData<string>;
+  private readonly items: ReferenceCache<string>;
+  private readonly currencies: ReferenceCache<string>;
 
   constructor(options: NetsuiteErpOptions) {
     this.client = new NetsuiteClient(options);
     this.subsidiaryId = options.subsidiaryId;
     const ttl = options.referenceDataTtlMs ?? 300_000;
-    this.items = new ReferenceData(ttl);
-    this.currencies = new ReferenceData(ttl);
+    this.items = new ReferenceCache(ttl);
+    this.currencies = new ReferenceCache(ttl);
   }
 
   /**
@@ -265,12 +268,4 @@ export class NetsuiteErp implements ErpPort {
     }
     return id;
   }
-}
-
-function validate<Schema extends z.ZodType>(schema: Schema, value: unknown, what: string): z.infer<Schema> {
-  const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
-  const path = [what, ...issue.path.map(String)].join('.');
-  throw new PermanentError(`Invalid ${what} for NetSuite — ${path}: ${issue.message}`, { system: SYSTEM, code: 'invalid-input' });
 }

@@ -17,6 +17,7 @@
  */
 import * as z from 'zod';
 import { PermanentError } from '../../../core/errors.ts';
+import { draftInput, PartyInput as CommonPartyInput } from '../inputs.ts';
 import type { ErpOrder, ErpOrderStatus } from '../port.ts';
 import { fromExternalId, toExternalId } from './external-id.ts';
 import { SYSTEM } from './vendor-errors.ts';
@@ -112,10 +113,8 @@ export function toErpOrder(record: SalesOrderRecord, currency: string): ErpOrder
   };
 }
 
-/** A party as Harmony validated it. */
-export const PartyInput = z.object({
-  externalId: z.string().trim().min(1),
-  kind: z.enum(['company', 'person']),
+/** A party as Harmony validated it, within the lengths of NetSuite's customer fields, with phone and address. */
+export const PartyInput = CommonPartyInput.extend({
   name: z.string().trim().min(1).max(83),
   email: z.string().trim().max(254).optional(),
   phone: z.string().trim().max(32).optional(),
@@ -180,23 +179,7 @@ export function toCustomerBody(party: z.infer<typeof PartyInput>, subsidiaryId: 
 }
 
 /** A sales order draft as Harmony validated it. */
-export const DraftInput = z.object({
-  externalRef: z.string().trim().min(1),
-  customerId: z.string().regex(/^[1-9]\d*$/, 'expected a NetSuite customer internal id such as "107"'),
-  currency: z.string().regex(/^[A-Z]{3}$/, 'expected an ISO 4217 code such as "EUR"'),
-  lines: z
-    .array(
-      z.object({
-        sku: z.string().trim().min(1),
-        name: z.string(),
-        quantity: z.number().positive(),
-        unitPrice: z.number().nonnegative(),
-        discountPercent: z.number().min(0).max(100).optional(),
-      }),
-    )
-    .min(1, 'a sales order needs at least one line'),
-  note: z.string().optional(),
-});
+export const DraftInput = draftInput({ customerId: z.string().regex(/^[1-9]\d*$/, 'expected a NetSuite customer internal id such as "107"') });
 export type DraftInput = z.infer<typeof DraftInput>;
 
 /**

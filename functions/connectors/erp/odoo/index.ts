@@ -8,7 +8,9 @@
 import * as z from 'zod';
 import type { RateLimiter } from '../../../core/rate-limit.ts';
 import { PermanentError } from '../../../core/errors.ts';
+import { ReferenceCache } from '../../../core/reference-cache.ts';
 import type { Party } from '../../crm/port.ts';
+import { draftInput, inputValidator, PartyInput } from '../inputs.ts';
 import type { CustomerUpsertResult, ErpOrder, ErpPort, SalesOrderDraft } from '../port.ts';
 import { OdooClient } from './client.ts';
 import {
@@ -25,6 +27,7 @@ import {
 } from './mapping.ts';
 
 const SYSTEM = 'odoo';
+const validate = inputValidator({ vendor: 'Odoo', system: SYSTEM });
 
 /** How to reach one Odoo database. */
 export interface OdooErpOptions {
@@ -44,30 +47,10 @@ export interface OdooErpOptions {
   readonly referenceDataTtlMs?: number;
 }
 
-const PartyInput = z.object({
-  externalId: z.string().trim().min(1),
-  name: z.string().trim().min(1),
-  kind: z.enum(['company', 'person']),
-  email: z.string().optional(),
-  vatNumber: z.string().optional(),
-});
-
-const DraftInput = z.object({
-  externalRef: z.string().trim().min(1),
+/** Odoo takes negative unit prices (a discount or refund line), so only the customer id is narrowed. */
+const DraftInput = draftInput({
   customerId: z.string().regex(/^[1-9]\d*$/, 'expected an Odoo res.partner id such as "42"'),
-  currency: z.string().regex(/^[A-Z]{3}$/, 'expected an ISO 4217 code such as "EUR"'),
-  lines: z
-    .array(
-      z.object({
-        sku: z.string().trim().min(1),
-        name: z.string(),
-        quantity: z.number().positive(),
-        unitPrice: z.number(),
-        discountPercent: z.number().min(0).max(100).optional(),
-      }),
-    )
-    .min(1, 'a sales order needs at least one line'),
-  note: z.string().optional(),
+  unitPrice: z.number(),
 });
 
 const OrderId = z.string().regex(/^[1-9]\d*$/, 'expected an Odoo sale.order id such as "42"');
@@ -83,30 +66,6 @@ const RecordId = z.number().int().positive();
 const IdRows = z.array(z.object({ id: RecordId }));
 const Countries = z.array(z.object({ id: RecordId, code: z.union([z.string(), z.literal(false)]) }));
 const Products = z.array(z.object({ id: RecordId, default_code: z.union([z.string(), z.literal(false)]) }));
-
-/** A small time-limited cache for reference data. */
-class ReferenceCache<Value> {
-  private readonly entries = new Map<string, { value: Value; expiresAt: number }>();
-  private readonly ttlMs: number;
-
-  constructor(ttlMs: number) {
-    this.ttlMs = ttlMs;
-  }
-
-  get(key: string): Value | undefined {
-    const entry = this.entries.get(key);
-    if (entry === undefined) return undefined;
-    if (entry.expiresAt <= Date.now()) {
-      this.entries.delete(key);
-      return undefined;
-    }
-    return entry.value;
-  }
-
-  set(key: string, value: Value): void {
-    this.entries.set(key, { value, expiresAt: Date.now() + this.ttlMs });
-  }
-}
 
 /** Harmony's ErpPort for Odoo (tested against Odoo 17's API through the sandbox). */
 export class OdooErp implements ErpPort {
@@ -311,28 +270,20 @@ export class OdooErp implements ErpPort {
   }
 
   /** Product ids by SKU in one `search_read` for the SKUs not cached; SKUs Odoo lacks are absent from the map. */
-  private async productIds(skus: readonly string[]): Promise<Map<string, number>> {
-    const found = new Map<string, number>();
-    const missing: string[] = [];
-    for (const sku of new Set(skus)) {
-      const cached = this.products.get(sku);
-      if (cached === undefined) missing.push(sku);
-      else found.set(sku, cached);
-    }
-    if (missing.length === 0) return found;
-    const rows = await this.client.executeKw(
-      'product.product',
-      'search_read',
-      [[['default_code', 'in', missing], ['sale_ok', '=', true]]],
-      { fields: ['id', 'default_code'], order: 'id asc' },
-      Products,
-    );
-    for (const row of rows) {
-      if (row.default_code === false || found.has(row.default_code)) continue;
-      found.set(row.default_code, row.id);
-      this.products.set(row.default_code, row.id);
-    }
-    return found;
+  private productIds(skus: readonly string[]): Promise<Map<string, number>> {
+    return this.products.resolve(skus, async (missing) => {
+      const rows = await this.client.executeKw(
+        'product.product',
+        'search_read',
+        [[['default_code', 'in', missing], ['sale_ok', '=', true]]],
+        { fields: ['id', 'default_code'], order: 'id asc' },
+        Products,
+      );
+      const loaded = new Map<string, number>();
+      // Several products may share a SKU: the oldest wins.
+      for (const row of rows) if (row.default_code !== false && !loaded.has(row.default_code)) loaded.set(row.default_code, row.id);
+      return loaded;
+    });
   }
 
   /** The first active pricelist in `currency` (Odoo sets an order's currency from its pricelist). */
@@ -360,10 +311,4 @@ export class OdooErp implements ErpPort {
 
 function parseOrderId(orderId: string): number {
   return Number(validate(OrderId, orderId, 'orderId'));
-}
-
-function validate<Schema extends z.ZodType>(schema: Schema, value: unknown, what: string): z.infer<Schema> {
-  const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  throw new PermanentError(`Invalid ${what} for Odoo: ${z.prettifyError(parsed.error)}`, { system: SYSTEM, code: 'invalid-input' });
 }
