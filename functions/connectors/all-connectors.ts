@@ -14,6 +14,7 @@ import { dynamicsNavConnector } from './erp/dynamics-nav/connector.ts';
 import { fileDropConnector } from './erp/file-drop/connector.ts';
 import { netsuiteConnector } from './erp/netsuite/connector.ts';
 import { odooConnector } from './erp/odoo/connector.ts';
+import { sapConnector } from './erp/sap/connector.ts';
 
 /** CRM connectors by system. */
 export const CRM_CONNECTORS: ReadonlyMap<CrmSystem, CrmConnectorDefinition> = new Map<CrmSystem, CrmConnectorDefinition>([
@@ -26,6 +27,7 @@ export const CRM_CONNECTORS: ReadonlyMap<CrmSystem, CrmConnectorDefinition> = ne
 export const ERP_CONNECTORS: ReadonlyMap<ErpSystem, ErpConnectorDefinition> = new Map<ErpSystem, ErpConnectorDefinition>([
   ['odoo', odooConnector],
   ['netsuite', netsuiteConnector],
+  ['sap', sapConnector],
   ['business-central', businessCentralConnector],
   ['dynamics-nav', dynamicsNavConnector],
   ['file-drop', fileDropConnector],

@@ -14,7 +14,7 @@ export const CRM_SYSTEMS = ['hubspot', 'salesforce', 'pipedrive'] as const;
 export type CrmSystem = (typeof CRM_SYSTEMS)[number];
 
 /** ERPs Harmony has a connector for. */
-export const ERP_SYSTEMS = ['odoo', 'netsuite', 'business-central', 'dynamics-nav', 'file-drop'] as const;
+export const ERP_SYSTEMS = ['odoo', 'netsuite', 'sap', 'business-central', 'dynamics-nav', 'file-drop'] as const;
 export type ErpSystem = (typeof ERP_SYSTEMS)[number];
 
 /** Loads the declaration of a CRM connector; throws naming the known ones for any other name. */
@@ -39,6 +39,9 @@ export async function loadErpConnector(system: string): Promise<ErpConnectorDefi
   }
   if (system === 'netsuite' && (process.env.HARMONY_BUNDLED_ERP === undefined || process.env.HARMONY_BUNDLED_ERP === 'netsuite')) {
     return (await import('./erp/netsuite/connector.ts')).netsuiteConnector;
+  }
+  if (system === 'sap' && (process.env.HARMONY_BUNDLED_ERP === undefined || process.env.HARMONY_BUNDLED_ERP === 'sap')) {
+    return (await import('./erp/sap/connector.ts')).sapConnector;
   }
   if (system === 'business-central' && (process.env.HARMONY_BUNDLED_ERP === undefined || process.env.HARMONY_BUNDLED_ERP === 'business-central')) {
     return (await import('./erp/business-central/connector.ts')).businessCentralConnector;

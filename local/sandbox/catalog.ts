@@ -10,12 +10,14 @@ import { fileDropSandbox } from './file-drop/sandbox.ts';
 import { netsuiteSandbox } from './netsuite/sandbox.ts';
 import { pipedriveSandbox } from './pipedrive/sandbox.ts';
 import { salesforceSandbox } from './salesforce/sandbox.ts';
+import { sapSandbox } from './sap/sandbox.ts';
 
 /** Sandboxes by connector system. */
 export const SANDBOXES: ReadonlyMap<string, SandboxDefinition> = new Map<string, SandboxDefinition>([
   ['salesforce', salesforceSandbox],
   ['pipedrive', pipedriveSandbox],
   ['netsuite', netsuiteSandbox],
+  ['sap', sapSandbox],
   ['business-central', businessCentralSandbox],
   ['dynamics-nav', dynamicsNavSandbox],
   ['file-drop', fileDropSandbox],
