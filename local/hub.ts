@@ -122,6 +122,10 @@ function connectorOverrides(
     const overrides: Record<string, string> = {};
     const has = (name: string) => name in fn.environment;
     if (has('CRM_SYSTEM')) {
+      // The sandboxes enforce no rate limits; the vendors' documented budgets would only slow a local run.
+      const limits = variables.CONNECTOR_RATE_LIMITS;
+      if (typeof limits === 'string' && limits !== '') overrides.CONNECTOR_RATE_LIMITS = limits;
+      else if (environment.HARMONY_SANDBOXES) overrides.CONNECTOR_RATE_LIMITS = '*=off';
       // Step runners: the chosen connectors' settings and secrets from the environment (or their sandbox), not Secrets Manager.
       for (const connector of chosen) {
         if (connector.system === 'hubspot' || connector.system === 'odoo') continue;

@@ -8,7 +8,7 @@
 import type * as z from 'zod';
 import type { CrmPort } from './crm/port.ts';
 import type { ErpPort } from './erp/port.ts';
-import type { RateLimiter } from '../core/rate-limit.ts';
+import type { RateBudget, RateLimiter } from '../core/rate-limit.ts';
 
 /** One field of the connector's secret. */
 export interface SecretField {
@@ -62,6 +62,12 @@ export interface ConnectorDefinition<Port, Settings extends z.ZodType = z.ZodTyp
    */
   readonly secrets: Readonly<Record<string, SecretField>>;
   readonly capabilities: ConnectorCapabilities;
+  /**
+   * The vendor's documented request rate per account (the lowest plan's), shared by every
+   * instance; absent when the vendor documents none (self-hosted ERPs, file transfer).
+   * `CONNECTOR_RATE_LIMITS` overrides it per deployment.
+   */
+  readonly rateBudget?: RateBudget;
   /**
    * The ERP tells of status changes only when polled (`ErpPort.pollStatusUpdates`): the
    * stack adds the scheduled status poller and its rejected-records queue.

@@ -9,7 +9,7 @@ import * as z from 'zod';
 import { readEnv } from '../core/env.ts';
 import { readSecret } from '../core/secrets.ts';
 import { DynamoTokenBucket, parseRateLimits } from '../core/dynamo-token-bucket.ts';
-import type { RateLimiter } from '../core/rate-limit.ts';
+import type { RateBudget, RateLimiter } from '../core/rate-limit.ts';
 import { loadCrmConnector, loadErpConnector } from './catalog.ts';
 import type { CrmPort } from './crm/port.ts';
 import { secretArnVariable, type ConnectorDefinition, type ConnectorRuntime } from './definition.ts';
@@ -24,20 +24,24 @@ export const ConnectorEnvironment = z.object({
 export type ConnectorEnvironment = z.infer<typeof ConnectorEnvironment>;
 
 /**
- * A vendor's budget when CONNECTOR_RATE_LIMITS names none: below the strictest documented
- * per-account limit of the supported vendors (HubSpot private apps 100 per 10 s, Business
- * Central 6,000 per 5 min, Pipedrive's token budget), so one deployment never trips it.
- */
-export const DEFAULT_RATE_BUDGET = { perSecond: 8, burst: 20 } as const;
-
-/**
  * The vendor rate budgets every instance of every function shares, in the idempotency
  * table; `limits` is CONNECTOR_RATE_LIMITS (`system=perSecond/burst …`).
  */
 export function sharedRateLimiter(tableName: string, limits: string | undefined): RateLimiter {
-  const budgets = parseRateLimits('CONNECTOR_RATE_LIMITS', limits);
-  return new DynamoTokenBucket({ tableName, budgetFor: (target) => budgets.get(target.split(':')[0] ?? '') ?? DEFAULT_RATE_BUDGET });
+  const overrides = parseRateLimits('CONNECTOR_RATE_LIMITS', limits);
+  return new DynamoTokenBucket({
+    tableName,
+    budgetFor: (target) => {
+      const system = target.split(':')[0] ?? '';
+      if (overrides.has(system)) return overrides.get(system);
+      if (overrides.has('*')) return overrides.get('*');
+      return documentedBudgets.get(system);
+    },
+  });
 }
+
+/** The documented budgets of the connectors this instance loaded (see ConnectorDefinition.rateBudget). */
+const documentedBudgets = new Map<string, RateBudget | undefined>();
 
 /** The adapters of one deployment. */
 export interface Connectors {
@@ -86,6 +90,7 @@ export async function connectorsFor(
 ): Promise<Connectors> {
   const source = options.processEnvironment ?? process.env;
   const [crmDefinition, erpDefinition] = await Promise.all([loadCrmConnector(environment.CRM_SYSTEM), loadErpConnector(environment.ERP_SYSTEM)]);
+  for (const definition of [crmDefinition, erpDefinition]) documentedBudgets.set(definition.system, definition.rateBudget);
   const resolve = async (definition: ConnectorDefinition<unknown>) => ({
     settings: readEnv(definition.settings, source),
     secrets: await readConnectorSecrets(definition, source),

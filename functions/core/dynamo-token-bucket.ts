@@ -37,8 +37,12 @@ interface Lease {
 /** Options of {@link DynamoTokenBucket}. */
 export interface DynamoTokenBucketOptions {
   readonly tableName: string;
-  /** The budget of a target, e.g. by its system prefix (`netsuite:1234567` → netsuite's). */
-  readonly budgetFor: (target: string) => RateBudget;
+  /**
+   * The budget of a target, e.g. by its system prefix (`hubspot:1234` → HubSpot's); undefined
+   * for a vendor that documents no rate limit: its calls cost no DynamoDB request, and only a
+   * 429 it answers holds this instance off until the Retry-After has passed.
+   */
+  readonly budgetFor: (target: string) => RateBudget | undefined;
   /** @default Date.now */
   readonly now?: () => number;
   /** @default setTimeout-based sleep */
@@ -52,6 +56,8 @@ export class DynamoTokenBucket implements RateLimiter {
   private readonly options: DynamoTokenBucketOptions;
   private readonly leases = new Map<string, Lease>();
   private readonly refilling = new Map<string, Promise<void>>();
+  /** Retry-After holds of unbudgeted targets, known to this instance only. */
+  private readonly heldUntil = new Map<string, number>();
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
 
@@ -63,6 +69,13 @@ export class DynamoTokenBucket implements RateLimiter {
 
   async acquire(target: string, options: { readonly maxWaitMs?: number } = {}): Promise<void> {
     const deadline = this.now() + (options.maxWaitMs ?? 10_000);
+    if (this.options.budgetFor(target) === undefined) {
+      const waitMs = (this.heldUntil.get(target) ?? 0) - this.now();
+      if (waitMs <= 0) return;
+      if (this.now() + waitMs > deadline) throw spent(target, waitMs);
+      await this.sleep(waitMs);
+      return;
+    }
     for (;;) {
       const lease = this.leases.get(target);
       if (lease !== undefined && lease.remaining > 0 && lease.until > this.now()) {
@@ -88,6 +101,7 @@ export class DynamoTokenBucket implements RateLimiter {
   /** Leases tokens from the shared bucket into this instance, waiting for them up to `deadline`. */
   private async refill(target: string, deadline: number): Promise<void> {
     const budget = this.options.budgetFor(target);
+    if (budget === undefined) return;
     for (let conflicts = 0; ; ) {
       const now = this.now();
       const item = await this.read(target);
@@ -95,13 +109,7 @@ export class DynamoTokenBucket implements RateLimiter {
       const blockedUntil = item?.blockedUntil ?? 0;
       const waitMs = blockedUntil > now ? blockedUntil - now : tokens >= 1 ? 0 : Math.ceil(((1 - tokens) / budget.perSecond) * 1000);
       if (waitMs > 0) {
-        if (now + waitMs > deadline) {
-          throw new RetryableError(`rate budget of ${target} is spent; next request in ${Math.ceil(waitMs / 1000)} s`, {
-            system: target.split(':')[0],
-            code: 'rate-budget',
-            retryAfterSeconds: Math.ceil(waitMs / 1000),
-          });
-        }
+        if (now + waitMs > deadline) throw spent(target, waitMs);
         await this.sleep(waitMs);
         continue;
       }
@@ -120,6 +128,10 @@ export class DynamoTokenBucket implements RateLimiter {
   async backOff(target: string, seconds: number): Promise<void> {
     const until = this.now() + Math.max(0, seconds) * 1000;
     this.leases.delete(target);
+    if (this.options.budgetFor(target) === undefined) {
+      this.heldUntil.set(target, Math.max(until, this.heldUntil.get(target) ?? 0));
+      return;
+    }
     await dynamo().send(
       new UpdateCommand({
         TableName: this.options.tableName,
@@ -165,12 +177,29 @@ export class DynamoTokenBucket implements RateLimiter {
   }
 }
 
-/** Parses `CONNECTOR_RATE_LIMITS` (`netsuite=5/10 hubspot=10/100`: per second / burst per system). */
-export function parseRateLimits(variable: string, text: string | undefined): ReadonlyMap<string, RateBudget> {
-  const budgets = new Map<string, RateBudget>();
+function spent(target: string, waitMs: number): RetryableError {
+  return new RetryableError(`rate budget of ${target} is spent; next request in ${Math.ceil(waitMs / 1000)} s`, {
+    system: target.split(':')[0],
+    code: 'rate-budget',
+    retryAfterSeconds: Math.ceil(waitMs / 1000),
+  });
+}
+
+/**
+ * Parses `CONNECTOR_RATE_LIMITS`: `hubspot=19/190 netsuite=off *=off` — per second / burst per
+ * system, `off` for no budget, `*` for every system not named. A system absent here keeps
+ * its connector's documented budget.
+ */
+export function parseRateLimits(variable: string, text: string | undefined): ReadonlyMap<string, RateBudget | undefined> {
+  const budgets = new Map<string, RateBudget | undefined>();
   for (const entry of (text ?? '').split(/[\s,]+/).filter((part) => part !== '')) {
-    const match = /^([a-z][a-z0-9-]*)=(\d+(?:\.\d+)?)\/(\d+)$/.exec(entry);
-    if (match === null) throw new Error(`Invalid configuration — ${variable}: "${entry}" is not system=perSecond/burst, e.g. netsuite=5/10`);
+    const off = /^([a-z][a-z0-9-]*|\*)=off$/.exec(entry);
+    if (off !== null) {
+      budgets.set(off[1]!, undefined);
+      continue;
+    }
+    const match = /^([a-z][a-z0-9-]*|\*)=(\d+(?:\.\d+)?)\/(\d+)$/.exec(entry);
+    if (match === null) throw new Error(`Invalid configuration — ${variable}: "${entry}" is not system=perSecond/burst or system=off, e.g. netsuite=5/10`);
     const perSecond = Number(match[2]);
     const burst = Number(match[3]);
     if (perSecond <= 0 || burst < 1) throw new Error(`Invalid configuration — ${variable}: "${entry}" needs a rate above 0 and a burst of at least 1`);

@@ -123,9 +123,27 @@ describe('parseRateLimits', () => {
     expect(parseRateLimits('CONNECTOR_RATE_LIMITS', undefined).size).toBe(0);
   });
 
+  it('reads off and the * default', () => {
+    expect(parseRateLimits('CONNECTOR_RATE_LIMITS', 'hubspot=19/190 *=off')).toEqual(new Map([['hubspot', { perSecond: 19, burst: 190 }], ['*', undefined]]));
+  });
+
   it('names the entry that is wrong', () => {
     expect(() => parseRateLimits('CONNECTOR_RATE_LIMITS', 'netsuite=fast')).toThrow(/CONNECTOR_RATE_LIMITS: "netsuite=fast"/);
     expect(() => parseRateLimits('CONNECTOR_RATE_LIMITS', 'sap=0/10')).toThrow(/above 0/);
+  });
+});
+
+describe('a vendor without a documented budget', () => {
+  it('costs no DynamoDB request per call, and a 429 still holds this instance off for its Retry-After', async () => {
+    const clock = fakeClock();
+    const key = target();
+    const limiter = new DynamoTokenBucket({ tableName: 'no-such-table', budgetFor: () => undefined, now: clock.now, sleep: clock.sleep });
+    for (let i = 0; i < 50; i += 1) await limiter.acquire(key, { maxWaitMs: 0 });
+    await limiter.backOff(key, 20);
+    const held = await outcome(limiter.acquire(key, { maxWaitMs: 1000 }));
+    expect((held as RetryableError).retryAfterSeconds).toBe(20);
+    await limiter.acquire(key, { maxWaitMs: 30_000 });
+    expect(clock.slept).toEqual([20_000]);
   });
 });
 

@@ -20,6 +20,8 @@ export const hubspotConnector: CrmConnectorDefinition<typeof HubspotSettings> = 
     accessToken: { variable: 'HUBSPOT_ACCESS_TOKEN', required: true, description: 'private app access token' },
     clientSecret: { variable: 'HUBSPOT_CLIENT_SECRET', required: false, description: 'app client secret (verifies webhook signatures v3)' },
   },
+  // Private apps on Free/Starter: 100 requests per 10 s (Professional/Enterprise: 190; raise with CONNECTOR_RATE_LIMITS).
+  rateBudget: { perSecond: 10, burst: 100 },
   capabilities: {
     auth: 'private app token; webhook signature v3 (HMAC-SHA256)',
     inbound: 'webhooks (signature v3, batched)',

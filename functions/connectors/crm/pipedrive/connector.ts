@@ -53,6 +53,8 @@ export const pipedriveConnector: CrmConnectorDefinition<typeof PipedriveSettings
     refreshToken: { variable: 'PIPEDRIVE_REFRESH_TOKEN', required: false, description: "OAuth refresh token from the app's installation" },
     // The webhook's basic auth is the ingest route's, in its own secret (ConnectorSecrets.pipedrive), not the adapter's.
   },
+  // Burst limit per token on the lowest plan: 20 requests per 2 s (higher plans allow more).
+  rateBudget: { perSecond: 10, burst: 20 },
   capabilities: {
     auth: 'API token (x-api-token) or OAuth 2.0 refresh token; webhooks by HTTP basic auth',
     inbound: 'webhooks v2 (basic auth; deal won → Deal Stage Changed)',

@@ -28,6 +28,8 @@ export const businessCentralConnector: ErpConnectorDefinition<typeof BusinessCen
     clientId: { variable: 'BUSINESS_CENTRAL_CLIENT_ID', required: true, description: 'application (client) id of the Entra app registration BC trusts' },
     clientSecret: { variable: 'BUSINESS_CENTRAL_CLIENT_SECRET', required: true, description: 'client secret value of that app registration' },
   },
+  // Business Central online: 6,000 requests per user per 5 minutes.
+  rateBudget: { perSecond: 20, burst: 100 },
   capabilities: {
     auth: 'OAuth 2.0 client credentials (Microsoft Entra ID)',
     inbound: '—',
