@@ -53,11 +53,12 @@ export function retryAfterSeconds(header: string | null, now: number = Date.now(
 
 const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
-function networkCode(error: unknown): string | undefined {
+/** The first of `codes` found on the error or its causes (a few levels deep, where undici and SDKs wrap them). */
+export function errorCodeIn(error: unknown, codes: ReadonlySet<string>): string | undefined {
   let current: unknown = error;
   for (let depth = 0; depth < 4 && current instanceof Error; depth += 1) {
     const code = (current as Error & { code?: unknown }).code;
-    if (typeof code === 'string' && NETWORK_CODES.has(code)) return code;
+    if (typeof code === 'string' && codes.has(code)) return code;
     current = current.cause;
   }
   return undefined;
@@ -96,7 +97,7 @@ export class VendorHttp {
       if (name === 'TimeoutError' || name === 'AbortError') {
         throw new RetryableError(`${system} ${request.operation}: no answer within ${timeoutMs} ms`, { system, code: 'timeout', cause: error });
       }
-      const code = networkCode(error);
+      const code = errorCodeIn(error, NETWORK_CODES);
       if (code !== undefined || error instanceof TypeError) {
         throw new RetryableError(`${system} ${request.operation}: ${code ?? (error as Error).message}`, { system, code: code ?? 'network', cause: error });
       }

@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { posix } from 'node:path';
 import { PermanentError, RetryableError } from '../../../../core/errors.ts';
+import { errorCodeIn } from '../../../../core/vendor-http.ts';
 
 /** The `system` file-drop errors carry. */
 export const FILE_DROP_SYSTEM = 'file-drop';
@@ -82,11 +83,5 @@ const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE
 
 /** True for errors of the network itself (refused, reset, unreachable), however deep in `cause`. */
 export function isNetworkError(error: unknown): boolean {
-  let current: unknown = error;
-  for (let depth = 0; depth < 4 && current instanceof Error; depth += 1) {
-    const code = (current as Error & { code?: unknown }).code;
-    if (typeof code === 'string' && NETWORK_CODES.has(code)) return true;
-    current = current.cause;
-  }
-  return false;
+  return errorCodeIn(error, NETWORK_CODES) !== undefined;
 }
