@@ -25,6 +25,8 @@ export interface DraftConstraints {
   readonly externalRef?: z.ZodType<string>;
   /** @default a non-blank string */
   readonly sku?: z.ZodType<string>;
+  /** @default a number above 0 */
+  readonly quantity?: z.ZodType<number>;
   /** @default a number of 0 or more */
   readonly unitPrice?: z.ZodType<number>;
 }
@@ -40,7 +42,7 @@ export function draftInput(constraints: DraftConstraints) {
         z.object({
           sku: constraints.sku ?? z.string().trim().min(1),
           name: z.string(),
-          quantity: z.number().positive(),
+          quantity: constraints.quantity ?? z.number().positive(),
           unitPrice: constraints.unitPrice ?? z.number().nonnegative(),
           discountPercent: z.number().min(0).max(100).optional(),
         }),

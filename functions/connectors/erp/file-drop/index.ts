@@ -23,6 +23,7 @@
 import * as z from 'zod';
 import { PermanentError, RetryableError } from '../../../core/errors.ts';
 import type { Party } from '../../crm/port.ts';
+import { draftInput, PartyInput } from '../inputs.ts';
 import type { CustomerUpsertResult, ErpOrder, ErpPort, ErpStatusPoll, SalesOrderDraft } from '../port.ts';
 import { FileDropClient, type FileDropFolders } from './client.ts';
 import { CANCEL_FILE, CUSTOMER_FILE, CUSTOMER_MASTER_FILE, FILE_PREFIX, ITEM_MASTER_FILE, MASTER_FILE, ORDER_FILE } from './file-kinds.ts';
@@ -62,31 +63,14 @@ export interface FileDropErpOptions {
   readonly referenceDataTtlMs?: number;
 }
 
-const PartyInput = z.object({
-  externalId: z.string().trim().min(1),
-  kind: z.enum(['company', 'person']),
-  name: z.string().trim().min(1),
+const FileDropPartyInput = PartyInput.extend({
   email: z.string().trim().optional(),
   phone: z.string().optional(),
   vatNumber: z.string().trim().optional(),
 });
 
-const DraftInput = z.object({
-  externalRef: z.string().trim().min(1),
+const DraftInput = draftInput({
   customerId: z.string().regex(CUSTOMER_ID_PATTERN, 'expected a customer id such as HC-0123456789ABCDEF or an ERP customer number'),
-  currency: z.string().regex(/^[A-Z]{3}$/, 'expected an ISO 4217 code such as "EUR"'),
-  lines: z
-    .array(
-      z.object({
-        sku: z.string().trim().min(1),
-        name: z.string(),
-        quantity: z.number().positive(),
-        unitPrice: z.number().nonnegative(),
-        discountPercent: z.number().min(0).max(100).optional(),
-      }),
-    )
-    .min(1, 'a sales order needs at least one line'),
-  note: z.string().optional(),
 });
 
 const OrderId = z.string().regex(ORDER_ID_PATTERN, 'expected a file-drop order id such as HO-0123456789ABCDEF');
@@ -143,7 +127,7 @@ export class FileDropErp implements ErpPort {
    * from the CRM id; a customer the ERP had before is known by its customer number.
    */
   async upsertCustomer(party: Party): Promise<CustomerUpsertResult> {
-    const input = validate(PartyInput, party, 'party');
+    const input = validate(FileDropPartyInput, party, 'party');
     const ownId = customerIdFor(input.externalId);
     const { inbox } = this.#client.folders;
     const pendingFiles = (await this.#client.list(inbox)).filter((file) => file.name.startsWith(FILE_PREFIX.customer));

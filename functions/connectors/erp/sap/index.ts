@@ -16,6 +16,7 @@ import * as z from 'zod';
 import { PermanentError, RetryableError } from '../../../core/errors.ts';
 import { describeIssues, parseOrThrow } from '../../../core/validation.ts';
 import type { Party } from '../../crm/port.ts';
+import { draftInput, PartyInput } from '../inputs.ts';
 import type { CustomerUpsertResult, ErpOrder, ErpPort, SalesOrderDraft } from '../port.ts';
 import { SapClient, type SapClientOptions } from './client.ts';
 import {
@@ -52,33 +53,13 @@ export interface SapErpOptions extends SapClientOptions {
   readonly rejectionReason: string;
 }
 
-const PartyInput = z.object({
-  externalId: z.string().trim().min(1),
-  name: z.string().trim().min(1),
-  kind: z.enum(['company', 'person']),
-  email: z.string().optional(),
-  vatNumber: z.string().optional(),
-});
-
 /** SAP document and partner numbers: up to 10 letters or digits. */
 const SapNumber = z.string().trim().regex(/^[A-Za-z0-9]{1,10}$/, 'expected an SAP number (up to 10 letters or digits)');
 
-const DraftInput = z.object({
-  externalRef: z.string().trim().min(1),
+const DraftInput = draftInput({
   customerId: SapNumber,
-  currency: z.string().regex(/^[A-Z]{3}$/, 'expected an ISO 4217 code such as "EUR"'),
-  lines: z
-    .array(
-      z.object({
-        sku: z.string().trim().min(1).max(40, 'SAP material numbers have at most 40 characters'),
-        name: z.string(),
-        quantity: z.number().positive().refine((quantity) => decimalText(quantity, 3) !== undefined, 'SAP takes at most 3 decimals in a quantity'),
-        unitPrice: z.number().nonnegative(),
-        discountPercent: z.number().min(0).max(100).optional(),
-      }),
-    )
-    .min(1, 'a sales order needs at least one line'),
-  note: z.string().optional(),
+  sku: z.string().trim().min(1).max(40, 'SAP material numbers have at most 40 characters'),
+  quantity: z.number().positive().refine((quantity) => decimalText(quantity, 3) !== undefined, 'SAP takes at most 3 decimals in a quantity'),
 });
 
 /** Address ids per `$filter` of the email lookup. */
