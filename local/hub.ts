@@ -92,9 +92,18 @@ async function portFor(host: string, wanted: number): Promise<number> {
   return wanted === 0 ? freePort(host) : wanted;
 }
 
-function listenError(variable: string, port: number, host: string) {
-  return (error: NodeJS.ErrnoException) =>
-    error.code === 'EADDRINUSE' ? new Error(`port ${port} on ${host} is already taken — set ${variable} to a free port`) : error;
+/** A port the hub chose itself (configured 0) was taken by someone else before the hub could listen on it. */
+class ChosenPortTaken extends Error {}
+
+/** How many times `startHub` starts again when a port it chose was taken in between. */
+const CHOSEN_PORT_ATTEMPTS = 3;
+
+function listenError(variable: string, port: number, host: string, chosenByHub = false) {
+  return (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EADDRINUSE') return error;
+    const message = `port ${port} on ${host} is already taken — set ${variable} to a free port`;
+    return chosenByHub ? new ChosenPortTaken(message) : new Error(message);
+  };
 }
 
 /**
@@ -180,8 +189,22 @@ function connectorOverrides(
   };
 }
 
-/** Starts the hub; everything it started is stopped again if a later part fails. */
+/**
+ * Starts the hub; everything it started is stopped again if a later part fails. A port the
+ * hub picked for a configured 0 must be known before its server listens (every part is told
+ * the endpoint), so another process may take it in between: then the hub starts once more.
+ */
 export async function startHub(options: HubOptions): Promise<RunningHub> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startHubOnce(options);
+    } catch (error) {
+      if (!(error instanceof ChosenPortTaken) || attempt >= CHOSEN_PORT_ATTEMPTS) throw error;
+    }
+  }
+}
+
+async function startHubOnce(options: HubOptions): Promise<RunningHub> {
   const started = performance.now();
   const env = options.environment;
   const log = options.log ?? ((line: string) => console.log(line));
@@ -324,7 +347,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
       jsonServices: [eventBridge, stepFunctions],
       proxies: { dynamodb: dynamo.url, sqs: sqsServer.url },
       ...(options.onAwsRequest === undefined ? {} : { onRequest: options.onAwsRequest }),
-    }).catch((error: NodeJS.ErrnoException) => Promise.reject(listenError('HARMONY_AWS_PORT', awsPort, host)(error)));
+    }).catch((error: NodeJS.ErrnoException) => Promise.reject(listenError('HARMONY_AWS_PORT', awsPort, host, env.HARMONY_AWS_PORT === 0)(error)));
     stops.push(() => endpoint.close());
 
     const tables = await provisionTables(resolver, dynamo.url);
@@ -360,7 +383,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
       onResponse: (status) => {
         if (status >= 500) apiServerErrors += 1;
       },
-    });
+    }).catch((error: NodeJS.ErrnoException) => Promise.reject(listenError('HARMONY_INGRESS_PORT', ingressPort, host, env.HARMONY_INGRESS_PORT === 0)(error)));
     stops.push(() => ingress.close());
 
     const read: LocalMetricReader = async (namespace, metricName, dimensions) => {
